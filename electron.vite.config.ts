@@ -1,0 +1,40 @@
+import { resolve } from 'node:path'
+import { defineConfig, externalizeDepsPlugin } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+// One build serves three hosts: the Electron main process (index), the command line (cli) and the
+// training worker threads (train-worker), all from src-main; the renderer is the same for Electron
+// and for `emoheal serve`.
+export default defineConfig({
+  main: {
+    plugins: [externalizeDepsPlugin()],
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/index.ts'),
+          cli: resolve(__dirname, 'src-main/cli/index.ts')
+        },
+        output: {
+          banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '')
+        }
+      }
+    }
+  },
+  preload: {
+    plugins: [externalizeDepsPlugin()],
+    build: {
+      outDir: 'out/preload',
+      rollupOptions: { input: { index: resolve(__dirname, 'src-preload/index.ts') } }
+    }
+  },
+  renderer: {
+    root: 'src-renderer',
+    resolve: { alias: { '@renderer': resolve(__dirname, 'src-renderer/src') } },
+    plugins: [vue()],
+    build: {
+      outDir: 'out/renderer',
+      rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } }
+    }
+  }
+})

@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { EmohealError } from './errors'
+import type { EventName, Events } from './ipc/contract'
+import { StudyStore } from './store/study-store'
+
+export interface AppContextOptions {
+  /** Where a study is created when none is given (the OS user-data folder). */
+  defaultStudyPath: string
+  transport: 'electron' | 'serve' | 'cli'
+  /** better-sqlite3 build for this runtime, where it differs from the Node one (Electron). */
+  sqliteBinding?: string
+  version: string
+}
+
+/**
+ * What every service handler gets: the open study and a way to tell the renderers. Built once per
+ * process by its entry (Electron, serve, CLI) and passed in; it knows nothing of the transport.
+ */
+export class AppContext {
+  private current: StudyStore | null = null
+  private readonly emitter = new EventEmitter()
+
+  constructor(readonly options: AppContextOptions) {
+    this.emitter.setMaxListeners(100)
+  }
+
+  get hasStudy(): boolean {
+    return this.current !== null
+  }
+
+  study(): StudyStore {
+    if (!this.current) throw new EmohealError('no study is open: create or open one first', 'study')
+    return this.current
+  }
+
+  openStudy(path: string, create = false, name?: string): StudyStore {
+    if (create) mkdirSync(dirname(path), { recursive: true })
+    const next = new StudyStore(path, { create, name, nativeBinding: this.options.sqliteBinding })
+    this.current?.close()
+    this.current = next
+    this.emit('study.changed', { path })
+    return next
+  }
+
+  close(): void {
+    this.current?.close()
+    this.current = null
+  }
+
+  emit<N extends EventName>(name: N, payload: Events[N]): void {
+    this.emitter.emit('event', name, payload)
+  }
+
+  onEvent(listener: <N extends EventName>(name: N, payload: Events[N]) => void): () => void {
+    this.emitter.on('event', listener)
+    return () => this.emitter.off('event', listener)
+  }
+}

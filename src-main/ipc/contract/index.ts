@@ -1,0 +1,33 @@
+/**
+ * The IPC contract: every call from renderer to main (name, argument schema, result type) and every event
+ * from main to renderer. Electron IPC, the serve mode's WebSocket bridge and the renderer's client are all
+ * derived from this one object. Each domain keeps its calls in its own file; they meet here.
+ */
+import type { z } from 'zod'
+import { appCalls } from './app'
+import { studyCalls } from './studies'
+import type { CallSpec } from './define'
+
+export const calls = {
+  ...appCalls,
+  ...studyCalls
+} satisfies Record<string, CallSpec>
+
+export type Calls = typeof calls
+export type CallName = keyof Calls
+export type CallArgs<N extends CallName> = z.input<Calls[N]['args']>
+export type ParsedArgs<N extends CallName> = z.output<Calls[N]['args']>
+export type CallResult<N extends CallName> = Exclude<Calls[N]['result'], undefined>
+
+/** Events pushed from main to every renderer. */
+export interface Events {
+  'study.changed': { path: string | null }
+  'task.progress': { taskId: string; kind: string; message: string; fraction: number | null }
+}
+export type EventName = keyof Events
+
+export const callNames = Object.keys(calls) as CallName[]
+
+export type { CallOutcome, SerializedError } from './define'
+export * from './studies'
+export * from './app'

@@ -1,0 +1,124 @@
+import { NotFoundError, ValidationError } from '../errors'
+import type { StreamInfo } from '../ipc/contract'
+import type { Db } from './study-file'
+import { toStreamInfo } from './study-store'
+
+/** Samples of one stream: epoch-ms times and channel-interleaved values (sample i, channel c at i * channels + c). */
+export interface SignalData {
+  times: Float64Array
+  samples: Float32Array
+  channelCount: number
+}
+
+export interface NewStream {
+  name: string
+  unit: string
+  rateHz: number
+  channels: string[]
+}
+
+/** Samples per chunk: large enough that a two-hour 64 Hz stream is a few hundred rows, small enough to read a zoomed view cheaply. */
+export const CHUNK_SAMPLES = 8192
+
+function blobOf(array: Float64Array | Float32Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength)
+}
+
+function float64Of(blob: Buffer): Float64Array {
+  const copy = new Uint8Array(blob.byteLength)
+  copy.set(blob)
+  return new Float64Array(copy.buffer)
+}
+
+function float32Of(blob: Buffer): Float32Array {
+  const copy = new Uint8Array(blob.byteLength)
+  copy.set(blob)
+  return new Float32Array(copy.buffer)
+}
+
+/**
+ * Signal streams stored as chunks of explicit timestamps and float32 samples. Explicit timestamps keep
+ * what the device or file really said (gaps, jitter, irregular events such as IBI) instead of assuming a
+ * perfect rate.
+ */
+export class SignalStore {
+  constructor(private readonly db: Db) {}
+
+  createStream(sessionId: number, stream: NewStream): StreamInfo {
+    const result = this.db
+      .prepare('INSERT INTO stream (session_id, name, unit, rate_hz, channels) VALUES (?, ?, ?, ?, ?)')
+      .run(sessionId, stream.name, stream.unit, stream.rateHz, JSON.stringify(stream.channels))
+    return this.getStream(Number(result.lastInsertRowid))
+  }
+
+  getStream(streamId: number): StreamInfo {
+    const row = this.db.prepare('SELECT * FROM stream WHERE id = ?').get(streamId)
+    if (!row) throw new NotFoundError(`stream ${streamId} does not exist`, 'streamId')
+    return toStreamInfo(row as Parameters<typeof toStreamInfo>[0])
+  }
+
+  findStream(sessionId: number, name: string): StreamInfo | undefined {
+    const row = this.db.prepare('SELECT * FROM stream WHERE session_id = ? AND name = ?').get(sessionId, name)
+    return row ? toStreamInfo(row as Parameters<typeof toStreamInfo>[0]) : undefined
+  }
+
+  /** Appends samples (times must not go backwards relative to what is stored). Call inside a transaction for atomic imports. */
+  append(streamId: number, data: SignalData): void {
+    const stream = this.getStream(streamId)
+    if (data.channelCount !== stream.channels.length) {
+      throw new ValidationError(`stream ${stream.name} has ${stream.channels.length} channels, got ${data.channelCount}`, 'channels')
+    }
+    const n = data.times.length
+    if (data.samples.length !== n * data.channelCount) {
+      throw new ValidationError(`stream ${stream.name}: ${n} times but ${data.samples.length} values`, 'samples')
+    }
+    if (n === 0) return
+    const last = this.db.prepare('SELECT max(seq) AS seq FROM chunk WHERE stream_id = ?').get(streamId) as { seq: number | null }
+    let seq = (last.seq ?? -1) + 1
+    const insert = this.db.prepare(
+      'INSERT INTO chunk (stream_id, seq, start_ms, end_ms, sample_count, times, samples) VALUES (?, ?, ?, ?, ?, ?, ?)'
+    )
+    for (let from = 0; from < n; from += CHUNK_SAMPLES) {
+      const to = Math.min(n, from + CHUNK_SAMPLES)
+      const times = data.times.subarray(from, to)
+      const samples = data.samples.subarray(from * data.channelCount, to * data.channelCount)
+      insert.run(streamId, seq++, times[0], times[times.length - 1], to - from, blobOf(times), blobOf(samples))
+    }
+    this.db
+      .prepare(
+        `UPDATE stream SET sample_count = sample_count + ?, start_ms = coalesce(min(start_ms, ?), ?),
+         end_ms = coalesce(max(end_ms, ?), ?) WHERE id = ?`
+      )
+      .run(n, data.times[0], data.times[0], data.times[n - 1], data.times[n - 1], streamId)
+  }
+
+  /** Reads samples with fromMs <= t < toMs (the whole stream when no range is given). */
+  read(streamId: number, fromMs = -Infinity, toMs = Infinity): SignalData {
+    const stream = this.getStream(streamId)
+    const channelCount = stream.channels.length
+    const rows = this.db
+      .prepare('SELECT times, samples FROM chunk WHERE stream_id = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq')
+      .all(streamId, Number.isFinite(fromMs) ? fromMs : -1e300, Number.isFinite(toMs) ? toMs : 1e300) as {
+      times: Buffer
+      samples: Buffer
+    }[]
+    const parts = rows.map((row) => ({ times: float64Of(row.times), samples: float32Of(row.samples) }))
+    let total = 0
+    for (const part of parts) {
+      for (const t of part.times) if (t >= fromMs && t < toMs) total++
+    }
+    const times = new Float64Array(total)
+    const samples = new Float32Array(total * channelCount)
+    let k = 0
+    for (const part of parts) {
+      for (let i = 0; i < part.times.length; i++) {
+        const t = part.times[i]
+        if (t < fromMs || t >= toMs) continue
+        times[k] = t
+        for (let c = 0; c < channelCount; c++) samples[k * channelCount + c] = part.samples[i * channelCount + c]
+        k++
+      }
+    }
+    return { times, samples, channelCount }
+  }
+}
