@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { EmohealError } from './errors'
+import { ConflictError, EmohealError } from './errors'
 import type { EventName, Events } from './ipc/contract'
 import { StudyStore } from './store/study-store'
 
@@ -36,6 +36,9 @@ export class AppContext {
   }
 
   openStudy(path: string, create = false, name?: string): StudyStore {
+    if (create && existsSync(path) && statSync(path).size > 0) {
+      throw new ConflictError(`${path} already exists: open it instead of creating it`, 'path')
+    }
     if (create) mkdirSync(dirname(path), { recursive: true })
     const next = new StudyStore(path, { create, name, nativeBinding: this.options.sqliteBinding })
     this.current?.close()

@@ -5,6 +5,9 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { chromium, selectors, type BrowserContext, type Page } from 'playwright-core'
 
+// The app marks elements for tests with data-test.
+selectors.setTestIdAttribute('data-test')
+
 export const repoRoot = resolve(__dirname, '..', '..')
 export const cliPath = join(repoRoot, 'out', 'main', 'cli.js')
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -66,7 +69,6 @@ export interface BrowserSession {
 
 /** Debian's Chromium, headless, with a fresh profile and no background traffic. */
 export async function openBrowser(): Promise<BrowserSession> {
-  selectors.setTestIdAttribute('data-test')
   const profile = mkdtempSync(join(tmpdir(), 'emoheal-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
