@@ -1,0 +1,211 @@
+import * as tf from '@tensorflow/tfjs'
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
+import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
+import { pytorchUniformInitializer, weightSeed } from './initializers'
+
+export interface PytorchGruArgs extends LayerArgs {
+  /** Hidden units per direction. */
+  units: number
+  /** Stacked layers; layer l > 0 reads layer l-1's output. Default 1. */
+  numLayers?: number
+  /** Default true. */
+  bidirectional?: boolean
+  /** Output [B, T, D*units] instead of the last step [B, D*units]. Default false. */
+  returnSequences?: boolean
+  /** Dropout between stacked layers, in training only (PyTorch's `dropout` argument). Default 0. */
+  dropoutBetweenLayers?: number
+  /**
+   * Debug only: "reset before" gating, n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), as Keras's default GRU.
+   * Exists so that a test can show that PyTorch parity detects the wrong gating.
+   */
+  resetBefore?: boolean
+  seed?: number
+}
+
+export interface GruLayerWeights {
+  /** [D, input, 3*units], gate columns r, z, n (PyTorch's weight_ih transposed). */
+  inputKernel: tf.LayerVariable
+  /** [D, units, 3*units] (weight_hh transposed). */
+  recurrentKernel: tf.LayerVariable
+  inputBias: tf.LayerVariable
+  recurrentBias: tf.LayerVariable
+}
+
+/**
+ * A GRU with PyTorch's semantics (tfjs's GRU has no "reset after" mode): gates r, z, n;
+ * r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+ * n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h, h0 = 0.
+ * Both directions run as one batched computation; the backward direction reads the time-reversed input.
+ * [B, T, input] -> [B, T, D*units] or the last step [B, D*units] (PyTorch's out[:, -1, :]).
+ */
+export class PytorchGru extends tf.layers.Layer {
+  static className = 'EmohealPytorchGru'
+  readonly units: number
+  readonly numLayers: number
+  readonly bidirectional: boolean
+  readonly returnSequences: boolean
+  readonly dropoutBetweenLayers: number
+  readonly resetBefore: boolean
+  readonly seed?: number
+  private layerWeights: GruLayerWeights[] = []
+
+  constructor(args: PytorchGruArgs) {
+    super(args)
+    this.units = args.units
+    this.numLayers = args.numLayers ?? 1
+    this.bidirectional = args.bidirectional ?? true
+    this.returnSequences = args.returnSequences ?? false
+    this.dropoutBetweenLayers = args.dropoutBetweenLayers ?? 0
+    this.resetBefore = args.resetBefore ?? false
+    this.seed = args.seed
+  }
+
+  get directions(): number {
+    return this.bidirectional ? 2 : 1
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const { units, directions, seed } = this
+    let inputSize = (inputShape as tf.Shape)[2] as number
+    this.layerWeights = []
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const initializer = (index: number) =>
+        pytorchUniformInitializer(units, weightSeed(seed, layer * 4 + index))
+      this.layerWeights.push({
+        inputKernel: this.addWeight(
+          `layer${layer}_input_kernel`,
+          [directions, inputSize, 3 * units],
+          'float32',
+          initializer(0)
+        ),
+        recurrentKernel: this.addWeight(
+          `layer${layer}_recurrent_kernel`,
+          [directions, units, 3 * units],
+          'float32',
+          initializer(1)
+        ),
+        inputBias: this.addWeight(
+          `layer${layer}_input_bias`,
+          [directions, 3 * units],
+          'float32',
+          initializer(2)
+        ),
+        recurrentBias: this.addWeight(
+          `layer${layer}_recurrent_bias`,
+          [directions, 3 * units],
+          'float32',
+          initializer(3)
+        )
+      })
+      inputSize = directions * units
+    }
+    this.built = true
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = inputShape as tf.Shape
+    const features = this.directions * this.units
+    return this.returnSequences ? [shape[0], shape[1], features] : [shape[0], features]
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const training = kwargs['training'] === true
+      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D
+      this.layerWeights.forEach((weights, layer) => {
+        if (layer > 0 && training && this.dropoutBetweenLayers > 0)
+          x = tf.dropout(x, this.dropoutBetweenLayers) as tf.Tensor3D
+        x = this.runLayer(x, weights)
+      })
+      if (this.returnSequences) return x
+      const [batch, steps, features] = x.shape
+      return tf.reshape(tf.slice(x, [0, steps - 1, 0], [batch, 1, features]), [batch, features])
+    })
+  }
+
+  private runLayer(x: tf.Tensor3D, weights: GruLayerWeights): tf.Tensor3D {
+    const { units, directions } = this
+    const [batch, steps, inputSize] = x.shape
+    const perDirection = directions === 2 ? tf.stack([x, tf.reverse(x, 1)]) : tf.expandDims(x, 0)
+    const projected = tf.reshape(
+      tf.add(
+        tf.matMul(
+          tf.reshape(perDirection, [directions, batch * steps, inputSize]),
+          weights.inputKernel.read()
+        ),
+        tf.reshape(weights.inputBias.read(), [directions, 1, 3 * units])
+      ),
+      [directions, batch, steps, 3 * units]
+    )
+    const recurrentKernel = weights.recurrentKernel.read()
+    const recurrentBias = tf.reshape(weights.recurrentBias.read(), [directions, 1, 3 * units])
+    let state: tf.Tensor | null = null
+    const outputs: tf.Tensor[] = []
+    for (let step = 0; step < steps; step++) {
+      const input = tf.reshape(tf.slice(projected, [0, 0, step, 0], [directions, batch, 1, 3 * units]), [
+        directions,
+        batch,
+        3 * units
+      ])
+      state = this.resetBefore
+        ? this.stepResetBefore(input, state, recurrentKernel, recurrentBias)
+        : this.step(input, state, recurrentKernel, recurrentBias)
+      outputs.push(state)
+    }
+    const sequence = tf.stack(outputs, 2) as tf.Tensor4D
+    if (directions === 1) return tf.reshape(sequence, [batch, steps, units])
+    const [forward, backward] = tf.unstack(sequence, 0)
+    return tf.concat([forward, tf.reverse(backward, 1)], 2) as tf.Tensor3D
+  }
+
+  /** One step for all directions at once; h0 = 0 saves the first recurrent matMul. */
+  private step(input: tf.Tensor, state: tf.Tensor | null, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+    const units = this.units
+    const recurrent = state ? tf.add(tf.matMul(state, kernel), bias) : bias
+    const [inputResetUpdate, inputNew] = tf.split(input, [2 * units, units], 2)
+    const [recurrentResetUpdate, recurrentNew] = tf.split(recurrent, [2 * units, units], 2)
+    const gates = tf.sigmoid(tf.add(inputResetUpdate, recurrentResetUpdate))
+    const [reset, update] = tf.split(gates, 2, 2)
+    const candidate = tf.tanh(tf.add(inputNew, tf.mul(reset, recurrentNew)))
+    // h' = (1 - z) n + z h = n + z (h - n)
+    return state
+      ? tf.add(candidate, tf.mul(update, tf.sub(state, candidate)))
+      : tf.sub(candidate, tf.mul(update, candidate))
+  }
+
+  private stepResetBefore(
+    input: tf.Tensor,
+    state: tf.Tensor | null,
+    kernel: tf.Tensor,
+    bias: tf.Tensor
+  ): tf.Tensor {
+    const units = this.units
+    const [directions, batch] = input.shape
+    const previous = state ?? tf.zeros([directions, batch, units])
+    const [kernelResetUpdate, kernelNew] = tf.split(kernel, [2 * units, units], 2)
+    const [biasResetUpdate, biasNew] = tf.split(bias, [2 * units, units], 2)
+    const [inputResetUpdate, inputNew] = tf.split(input, [2 * units, units], 2)
+    const gates = tf.sigmoid(
+      tf.add(inputResetUpdate, tf.add(tf.matMul(previous, kernelResetUpdate), biasResetUpdate))
+    )
+    const [reset, update] = tf.split(gates, 2, 2)
+    const candidate = tf.tanh(
+      tf.add(inputNew, tf.add(tf.matMul(tf.mul(reset, previous), kernelNew), biasNew))
+    )
+    return tf.add(candidate, tf.mul(update, tf.sub(previous, candidate)))
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      numLayers: this.numLayers,
+      bidirectional: this.bidirectional,
+      returnSequences: this.returnSequences,
+      dropoutBetweenLayers: this.dropoutBetweenLayers,
+      resetBefore: this.resetBefore,
+      ...(this.seed !== undefined ? { seed: this.seed } : {})
+    }
+  }
+}
+tf.serialization.registerClass(PytorchGru)

@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs'
+import { LastTimeStep, PytorchGru, TcnResidualBlock } from '../layers'
+import { pytorchUniformInitializer, weightSeed } from '../layers/initializers'
+import { paperChannels, type PaperModelConfig } from './config'
+
+/** Layer names the PyTorch name mapping relies on. */
+export const paperLayerNames = {
+  input: 'windows',
+  block: (index: number) => `tcn_block_${index}`,
+  fusionFirst: 'fusion_first',
+  fusionSecond: 'fusion_second',
+  gru: 'gru',
+  logits: 'logits',
+  probabilities: 'probabilities'
+} as const
+
+function linear(name: string, inputUnits: number, units: number, seed: number | undefined, index: number) {
+  // PyTorch's Linear default, so that an untrained model starts where the published one does.
+  return tf.layers.dense({
+    name,
+    units,
+    kernelInitializer: pytorchUniformInitializer(inputUnits, weightSeed(seed, index)),
+    biasInitializer: pytorchUniformInitializer(inputUnits, weightSeed(seed, index + 1))
+  })
+}
+
+/**
+ * The published EmoHeal: five TCNs (one per channel, run as one grouped computation) with channel and spatial
+ * attention inside every block, the last step of each fused through Linear 128 -> ReLU -> Linear 125, a 2-layer
+ * BiGRU over that sequence of length 1, dropout, Linear -> softmax. Input [B, steps, 5] in `paperChannels` order.
+ */
+export function buildPaperModel(config: PaperModelConfig, seed?: number): tf.LayersModel {
+  const groups = paperChannels.length
+  const branchFeatures = groups * config.filters
+  const input = tf.input({ shape: [config.steps, groups], name: paperLayerNames.input })
+  let x: tf.SymbolicTensor = input
+  config.dilations.forEach((dilation, index) => {
+    x = new TcnResidualBlock({
+      name: paperLayerNames.block(index),
+      groups,
+      filters: config.filters,
+      kernelSize: config.kernelSize,
+      dilation,
+      dropout: config.dropout,
+      attention: true,
+      reduction: config.attentionReduction,
+      attentionAfterResidual: config.debug?.attentionAfterResidual ?? false,
+      seed: weightSeed(seed, 100 + index)
+    }).apply(x) as tf.SymbolicTensor
+  })
+  x = new LastTimeStep({ name: 'last_step' }).apply(x) as tf.SymbolicTensor
+  x = linear(paperLayerNames.fusionFirst, branchFeatures, config.fusionUnits, seed, 0).apply(
+    x
+  ) as tf.SymbolicTensor
+  x = tf.layers.activation({ activation: 'relu', name: 'fusion_relu' }).apply(x) as tf.SymbolicTensor
+  x = linear(paperLayerNames.fusionSecond, config.fusionUnits, branchFeatures, seed, 2).apply(
+    x
+  ) as tf.SymbolicTensor
+  x = tf.layers
+    .reshape({ targetShape: [1, branchFeatures], name: 'fusion_sequence' })
+    .apply(x) as tf.SymbolicTensor
+  x = new PytorchGru({
+    name: paperLayerNames.gru,
+    units: config.gruUnits,
+    numLayers: config.gruLayers,
+    bidirectional: true,
+    resetBefore: config.debug?.gruResetBefore ?? false,
+    seed: weightSeed(seed, 200)
+  }).apply(x) as tf.SymbolicTensor
+  x = tf.layers.dropout({ rate: config.finalDropout, name: 'final_dropout' }).apply(x) as tf.SymbolicTensor
+  x = linear(paperLayerNames.logits, 2 * config.gruUnits, config.classes, seed, 4).apply(
+    x
+  ) as tf.SymbolicTensor
+  const output = tf.layers.activation({ activation: 'softmax', name: paperLayerNames.probabilities }).apply(x)
+  return tf.model({ inputs: input, outputs: output as tf.SymbolicTensor, name: 'emoheal_paper' })
+}
