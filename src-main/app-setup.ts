@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AppContext, type AppContextOptions } from './app-context'
+import { createDemoStudy } from './datasets/demo-study'
 import { createHandlers } from './ipc/handlers'
 import { defaultStudyPath } from './paths'
 
@@ -22,6 +23,9 @@ export function createApp(options: Partial<AppContextOptions> & { transport: App
   const path = options.studyPath ?? context.options.defaultStudyPath
   const firstStart = !existsSync(path)
   if (firstStart) mkdirSync(dirname(path), { recursive: true })
-  context.openStudy(path, firstStart, firstStart ? 'My first study' : undefined)
+  // A new user's first start opens a small synthetic demo study, so there is something to look at at once;
+  // a study file named explicitly that does not exist yet starts empty.
+  if (firstStart && options.studyPath === undefined) createDemoStudy(path, { nativeBinding: options.sqliteBinding })
+  context.openStudy(path, firstStart && options.studyPath !== undefined, 'My first study')
   return { context, handlers: createHandlers(), firstStart }
 }
