@@ -13,7 +13,8 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
-          cli: resolve(__dirname, 'src-main/cli/index.ts')
+          cli: resolve(__dirname, 'src-main/cli/index.ts'),
+          'train-worker': resolve(__dirname, 'src-main/engine/train-worker.ts')
         },
         output: {
           banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '')

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConflictError, EmohealError } from './errors'
 import type { EventName, Events } from './ipc/contract'
+import { ModelStore } from './store/model-store'
 import { StudyStore } from './store/study-store'
 
 export interface AppContextOptions {
@@ -41,6 +42,7 @@ export class AppContext {
     }
     if (create) mkdirSync(dirname(path), { recursive: true })
     const next = new StudyStore(path, { create, name, nativeBinding: this.options.sqliteBinding })
+    new ModelStore(next.db).failStaleRuns('the process that ran it ended before it finished')
     this.current?.close()
     this.current = next
     this.emit('study.changed', { path })

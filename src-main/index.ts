@@ -2,6 +2,7 @@ import { app, BrowserWindow, session, shell, webContents } from 'electron'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApp } from './app-setup'
+import { runServiceOf } from './engine/handlers'
 import { attachElectronIpc } from './ipc/electron-adapter'
 import { CONTENT_SECURITY_POLICY } from './serve/security'
 
@@ -53,7 +54,19 @@ void app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
   })
-  app.on('will-quit', () => context.close())
+  // Cancel training workers before the study closes, so each run is recorded as cancelled, not left running.
+  let quitting = false
+  app.on('will-quit', (event) => {
+    if (quitting) return
+    quitting = true
+    event.preventDefault()
+    void runServiceOf(context)
+      .stopAll()
+      .finally(() => {
+        context.close()
+        app.quit()
+      })
+  })
 })
 
 app.on('window-all-closed', () => {

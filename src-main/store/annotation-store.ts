@@ -1,31 +1,13 @@
-import { NotFoundError } from '../errors'
+import { NotFoundError, ValidationError } from '../errors'
+import type { Annotation, AnnotationSource, Marker } from '../ipc/contract/annotations'
 import type { Db } from './study-file'
 
-export type AnnotationSource = 'self' | 'partner' | 'external' | 'manual'
-
-export interface Annotation {
-  id: number
-  sessionId: number
-  source: AnnotationSource
-  /** Which rater of the source (e.g. R1..R5 for external raters, 'aggregate' for their mean); '' where there is one. */
-  rater: string
-  startMs: number
-  endMs: number
-  arousal: number | null
-  valence: number | null
-  emotions: Record<string, number | null>
-  note: string
-}
+export type { Annotation, AnnotationSource, Marker }
 
 export type NewAnnotation = Omit<Annotation, 'id' | 'sessionId' | 'note'> & { note?: string }
 
-export interface Marker {
-  id: number
-  sessionId: number
-  timeMs: number
-  label: string
-  source: string
-}
+/** What a hand edit may change: everything but who made the annotation. */
+export type AnnotationChange = Pick<Annotation, 'startMs' | 'endMs' | 'arousal' | 'valence' | 'emotions' | 'note'>
 
 interface AnnotationRow {
   id: number
@@ -88,6 +70,44 @@ export class AnnotationStore {
     return toAnnotation(row)
   }
 
+  /** Changes a hand-made annotation; reports from participants and raters are corrected on the Labels page instead. */
+  updateAnnotation(id: number, change: AnnotationChange): Annotation {
+    this.requireManual(id, 'edited')
+    if (change.endMs < change.startMs)
+      throw new ValidationError('an annotation cannot end before it starts', 'endMs')
+    this.db
+      .prepare(
+        `UPDATE annotation SET start_ms = ?, end_ms = ?, arousal = ?, valence = ?, emotions = ?, note = ?, updated_ms = ?
+         WHERE id = ?`
+      )
+      .run(
+        change.startMs,
+        change.endMs,
+        change.arousal,
+        change.valence,
+        JSON.stringify(change.emotions),
+        change.note,
+        Date.now(),
+        id
+      )
+    return this.getAnnotation(id)
+  }
+
+  deleteAnnotation(id: number): { deleted: number } {
+    this.requireManual(id, 'deleted')
+    return { deleted: this.db.prepare('DELETE FROM annotation WHERE id = ?').run(id).changes }
+  }
+
+  private requireManual(id: number, action: string): void {
+    const annotation = this.getAnnotation(id)
+    if (annotation.source !== 'manual') {
+      throw new ValidationError(
+        `annotation ${id} is a ${annotation.source} report and cannot be ${action} here`,
+        'id'
+      )
+    }
+  }
+
   insertMarkers(sessionId: number, markers: { timeMs: number; label: string; source: string }[]): number[] {
     const insert = this.db.prepare('INSERT INTO marker (session_id, time_ms, label, source, created_ms) VALUES (?, ?, ?, ?, ?)')
     const now = Date.now()
@@ -98,5 +118,28 @@ export class AnnotationStore {
     return this.db
       .prepare('SELECT id, session_id AS sessionId, time_ms AS timeMs, label, source FROM marker WHERE session_id = ? ORDER BY time_ms')
       .all(sessionId) as Marker[]
+  }
+
+  getMarker(id: number): Marker {
+    const row = this.db
+      .prepare(
+        'SELECT id, session_id AS sessionId, time_ms AS timeMs, label, source FROM marker WHERE id = ?'
+      )
+      .get(id) as Marker | undefined
+    if (!row) throw new NotFoundError(`marker ${id} does not exist`, 'id')
+    return row
+  }
+
+  updateMarker(id: number, change: { timeMs: number; label: string }): Marker {
+    this.getMarker(id)
+    this.db
+      .prepare('UPDATE marker SET time_ms = ?, label = ? WHERE id = ?')
+      .run(change.timeMs, change.label, id)
+    return this.getMarker(id)
+  }
+
+  deleteMarker(id: number): { deleted: number } {
+    this.getMarker(id)
+    return { deleted: this.db.prepare('DELETE FROM marker WHERE id = ?').run(id).changes }
   }
 }

@@ -148,6 +148,14 @@ export const migrations: Migration[] = [
         UNIQUE (model_id, session_id, target, window_end_ms)
       );
     `
+  },
+  {
+    version: 3,
+    description: 'which process owns a running training run, so a crashed run can be told from a live one',
+    sql: `
+      ALTER TABLE training_run ADD COLUMN owner_pid INTEGER;
+      ALTER TABLE training_run ADD COLUMN owner_host TEXT;
+    `
   }
 ]
 

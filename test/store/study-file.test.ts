@@ -54,7 +54,9 @@ describe('study file', () => {
     db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`)
     db.close()
     const before = readFileSync(path)
-    expect(() => openStudyFile(path)).toThrow(/newer version of EmoHeal Workstation \(schema 3; this version reads up to 2\)/)
+    expect(() => openStudyFile(path)).toThrow(
+      `newer version of EmoHeal Workstation (schema ${LATEST_SCHEMA_VERSION + 1}; this version reads up to ${LATEST_SCHEMA_VERSION})`
+    )
     expect(readFileSync(path).equals(before)).toBe(true)
   })
 

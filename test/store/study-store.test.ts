@@ -101,3 +101,32 @@ describe('two processes on one study', () => {
     check.close()
   })
 })
+
+describe('training runs left behind', () => {
+  it('marks runs of a process that is gone as failed when the study opens, and leaves a live process’s run alone', async () => {
+    const { AppContext } = await import('../../src-main/app-context')
+    const { ModelStore } = await import('../../src-main/store/model-store')
+    const { hostname } = await import('node:os')
+    const path = join(tempDir('emoheal-runs-'), 'runs.emoheal-study')
+    const study = new StudyStore(path, { create: true })
+    const gone = spawn(process.execPath, ['-e', ''])
+    await new Promise((resolve) => gone.on('exit', resolve))
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    const insert = study.db.prepare(
+      "INSERT INTO training_run (status, config, started_ms, owner_pid, owner_host) VALUES ('running', '{}', 0, ?, ?)"
+    )
+    const crashed = Number(insert.run(gone.pid, hostname()).lastInsertRowid)
+    const live = Number(insert.run(alive.pid, hostname()).lastInsertRowid)
+    study.close()
+    try {
+      const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
+      const reopened = context.openStudy(path)
+      const runs = new ModelStore(reopened.db)
+      expect(runs.getRun(crashed)).toMatchObject({ status: 'failed', error: 'the process that ran it ended before it finished' })
+      expect(runs.getRun(live)).toMatchObject({ status: 'running' })
+      context.close()
+    } finally {
+      alive.kill()
+    }
+  })
+})

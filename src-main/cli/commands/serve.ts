@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { createApp } from '../../app-setup'
 import { startServer } from '../../serve/server'
+import { runServiceOf } from '../../engine/handlers'
 import { integerOption, stringOption, type CliCommand } from '../command'
 
 export const serveCommand: CliCommand = {
@@ -26,6 +27,7 @@ export const serveCommand: CliCommand = {
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    await runServiceOf(context).stopAll()
     await server.close()
     context.close()
     return { stopped: true }

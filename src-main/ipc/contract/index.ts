@@ -6,11 +6,21 @@
 import type { z } from 'zod'
 import { appCalls } from './app'
 import { studyCalls } from './studies'
+import { signalCalls } from './signals'
+import { annotationCalls } from './annotations'
+import { labelCalls } from './labels'
+import { datasetCalls } from './datasets'
+import { engineCalls, type TrainProgress } from './engine'
 import type { CallSpec } from './define'
 
 export const calls = {
   ...appCalls,
-  ...studyCalls
+  ...studyCalls,
+  ...signalCalls,
+  ...annotationCalls,
+  ...labelCalls,
+  ...datasetCalls,
+  ...engineCalls
 } satisfies Record<string, CallSpec>
 
 export type Calls = typeof calls
@@ -23,6 +33,7 @@ export type CallResult<N extends CallName> = Exclude<Calls[N]['result'], undefin
 export interface Events {
   'study.changed': { path: string | null }
   'task.progress': { taskId: string; kind: string; message: string; fraction: number | null }
+  'train.progress': TrainProgress
 }
 export type EventName = keyof Events
 
@@ -31,3 +42,8 @@ export const callNames = Object.keys(calls) as CallName[]
 export type { CallOutcome, SerializedError } from './define'
 export * from './studies'
 export * from './app'
+export * from './signals'
+export * from './annotations'
+export * from './labels'
+export * from './datasets'
+export * from './engine'

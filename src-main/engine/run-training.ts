@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+import { ValidationError } from '../errors'
+import type { TrainProgress, TrainRequest } from '../ipc/contract/engine'
+import type { StudyStore } from '../store/study-store'
+import { paperAugmentation, type AugmentOptions } from './augment'
+import { useBackend } from './backend'
+import { evaluate, type EvaluationResult } from './evaluation/evaluate'
+import { prepareTraining, trainOne, type TrainingSettings } from './evaluation/fold-runner'
+import { publishedGroupFolds, type Protocol } from './evaluation/protocols'
+import { reviewCandidates, type ReviewItem } from './evaluation/review'
+import { saveModel, type ModelManifest } from './model-files'
+import { defaultSensors, type ModelConfigInput, type Sensor } from './model/config'
+import { parseModelConfig } from './model/build-model'
+import { Random } from './training/random'
+import { paperTrainingOptions, type TrainingOptions } from './training/train-loop'
+import { extractWindows } from './windows/extract'
+import type { WindowOptions, WindowSet } from './windows/types'
+
+/** Everything a run used, defaults filled in: stored with the run so that it can be repeated. */
+export interface ResolvedRun {
+  preset: 'paper' | 'native'
+  windows: WindowOptions
+  protocol: Protocol
+  folds: number | undefined
+  groups: 'published' | 'auto' | undefined
+  holdoutParticipants: string[] | undefined
+  settings: TrainingSettings
+  backend: TrainRequest['backend']
+  jobs: number
+}
+
+/** Our native-rate design's defaults: our choices (balanced loss, z-scores, restore-best), not the paper's. */
+const nativeTraining: TrainingOptions = {
+  epochs: 60,
+  batchSize: 32,
+  learningRate: 1e-3,
+  weightDecay: 1e-4,
+  classWeights: [1, 1],
+  earlyStoppingPatience: 10,
+  plateau: { factor: 0.5, patience: 5 },
+  restoreBest: true
+}
+const nativeAugmentation: AugmentOptions = { jitter: 0.03, scaling: 0.1, copies: 1 }
+
+/**
+ * Fills a request from its preset. `paper` is the published setup: external arousal > 2, 20 points per
+ * channel, raw inputs, Adam 5e-4 with weight decay 1e-4, plateau 0.5/5, batch 32, 150 epochs, patience 10,
+ * jitter 0.01 doubling the training split, 20% random validation, 5-model ensembles, the four published
+ * groups (or four label-stratified groups where the published participants are missing).
+ */
+export function resolveRun(request: TrainRequest): ResolvedRun {
+  const paper = request.preset === 'paper'
+  const sensors = (request.model?.sensors as Sensor[] | undefined) ?? defaultSensors
+  const windowMs = request.windowMs ?? 5000
+  const modelConfig: ModelConfigInput = paper
+    ? ({ ...request.model, kind: 'paper' } as ModelConfigInput)
+    : ({ ...request.model, kind: 'native-rate', sensors, windowSeconds: windowMs / 1000 } as ModelConfigInput)
+  const parsedModel = parseModelConfig(modelConfig)
+  const base = paper ? paperTrainingOptions : nativeTraining
+  const training: TrainingOptions = {
+    ...base,
+    epochs: request.epochs ?? base.epochs,
+    batchSize: request.batchSize ?? base.batchSize,
+    learningRate: request.learningRate ?? base.learningRate,
+    weightDecay: request.weightDecay ?? base.weightDecay,
+    earlyStoppingPatience: request.patience ?? base.earlyStoppingPatience,
+    restoreBest: request.restoreBest ?? base.restoreBest,
+    classWeights: new Array<number>(parsedModel.classes).fill(1)
+  }
+  const protocol: Protocol = request.protocol ?? (paper ? 'groups' : 'loso')
+  if (request.groups && protocol !== 'groups') {
+    throw new ValidationError(
+      `--groups goes with --protocol groups (or the paper preset's default), not ${protocol}`,
+      'groups'
+    )
+  }
+  return {
+    preset: request.preset,
+    windows: {
+      preset: request.preset,
+      target: request.target,
+      labelSource: request.labelSource ?? 'external',
+      threshold: request.threshold ?? 2,
+      windowMs,
+      points: paper ? (parsedModel.kind === 'paper' ? parsedModel.steps : 20) : 20,
+      sensors,
+      sessionIds: request.sessionIds
+    },
+    protocol,
+    folds: request.folds,
+    groups: request.groups,
+    holdoutParticipants: request.holdoutParticipants,
+    settings: {
+      modelConfig: parsedModel,
+      training,
+      classWeighting: request.classWeighting ?? (paper ? 'none' : 'balanced'),
+      normalize: request.normalize ?? !paper,
+      augment:
+        request.augment === undefined ? (paper ? paperAugmentation : nativeAugmentation) : request.augment,
+      validationFraction: request.validationFraction ?? 0.2,
+      ensemble: request.ensemble ?? (paper ? 5 : 1),
+      seed: request.seed
+    },
+    backend: request.backend,
+    jobs: request.jobs
+  }
+}
+
+export interface RunOutcome {
+  preset: string
+  backend: { name: string; why: string }
+  config: ResolvedRun
+  windows: { count: number; classCounts: number[]; dropped: WindowSet['dropped']; participants: number }
+  /** Published groups where the study has them, else auto; noted here when the default fell back. */
+  groupsNote: string | null
+  evaluation: Omit<EvaluationResult, 'outOfFold'>
+  parameterCount: number
+  review: ReviewItem[]
+  model: { directory: string; manifest: ModelManifest } | null
+  seconds: number
+}
+
+export interface RunHooks {
+  onProgress?: (progress: Omit<TrainProgress, 'runId'>) => void
+  signal?: AbortSignal
+  workerPath?: string
+}
+
+function dataHash(set: WindowSet): string {
+  const hash = createHash('sha256')
+  for (const window of set.windows) {
+    hash.update(`${window.sessionId}:${window.endMs}:${window.label};`)
+    for (const input of window.inputs)
+      hash.update(new Uint8Array(input.buffer, input.byteOffset, input.byteLength))
+  }
+  return hash.digest('hex')
+}
+
+const emptyProgress = {
+  fold: null,
+  folds: null,
+  member: null,
+  members: null,
+  epoch: null,
+  epochs: null,
+  batch: null,
+  batches: null,
+  loss: null,
+  accuracy: null,
+  validationLoss: null,
+  validationAccuracy: null,
+  etaMs: null,
+  epochDone: false
+}
+
+/** Where a run's model goes by default: beside the study file, in <study>.models/. */
+export function defaultModelDirectory(studyPath: string, resolved: ResolvedRun): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  return join(
+    dirname(studyPath),
+    `${basename(studyPath)}.models`,
+    `${resolved.preset}-${resolved.windows.target}-${stamp}`
+  )
+}
+
+/**
+ * One training run, the same from the CLI and from the worker thread: windows, the protocol's folds with
+ * both baselines, label review from the out-of-fold predictions, then (optionally) a final model trained on
+ * every window, saved atomically. It writes nothing to the study: the caller records the run.
+ */
+export async function runTraining(
+  study: StudyStore,
+  request: TrainRequest,
+  hooks: RunHooks = {}
+): Promise<RunOutcome> {
+  const started = Date.now()
+  const resolved = resolveRun(request)
+  const backend = await useBackend(resolved.backend)
+  const progress = (
+    fields: Partial<Omit<TrainProgress, 'runId'>> & { phase: TrainProgress['phase']; message: string }
+  ) => hooks.onProgress?.({ ...emptyProgress, ...fields })
+  progress({ phase: 'windows', message: 'cutting windows' })
+  const set = extractWindows(study, resolved.windows)
+  const participants = new Set(set.windows.map((window) => window.participant)).size
+  if (set.windows.length === 0)
+    throw new ValidationError('no usable labelled windows in this study', 'sessionIds')
+  let groups = resolved.groups
+  let groupsNote: string | null = null
+  if (resolved.protocol === 'groups' && !groups) {
+    try {
+      publishedGroupFolds(set.windows)
+      groups = 'published'
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      groups = 'auto'
+      groupsNote = `published groups unavailable (${error.message.split(';')[0]}); formed four label-stratified groups`
+    }
+  }
+  const foldCount = { value: 0 }
+  const evaluation = await evaluate(
+    set,
+    {
+      protocol: resolved.protocol,
+      folds: resolved.folds,
+      groups,
+      holdoutParticipants: resolved.holdoutParticipants,
+      seed: resolved.settings.seed,
+      settings: resolved.settings,
+      jobs: resolved.jobs,
+      backend: resolved.backend,
+      workerPath: hooks.workerPath
+    },
+    {
+      signal: hooks.signal,
+      onProgress: (p) => {
+        foldCount.value = Math.max(foldCount.value, p.fold + 1)
+        progress({
+          ...p,
+          phase: 'fold',
+          message: `fold ${p.fold + 1}, model ${p.member + 1} of ${p.members}, epoch ${p.epoch + 1}`
+        })
+      }
+    }
+  )
+  const { outOfFold, ...evaluationSummary } = evaluation
+  const review = reviewCandidates(outOfFold)
+  let model: RunOutcome['model'] = null
+  if (request.finalModel) {
+    progress({ phase: 'final', message: 'training the final model on every window' })
+    const random = new Random(resolved.settings.seed ?? Math.floor(Math.random() * 2 ** 32))
+    const { fit, validation, normalization } = prepareTraining(
+      set.windows,
+      set.inputs,
+      resolved.settings,
+      random
+    )
+    const trained = await trainOne(set.inputs, fit, validation, resolved.settings, resolved.settings.seed, {
+      signal: hooks.signal,
+      onProgress: (p) => progress({ ...p, phase: 'final', message: `final model, epoch ${p.epoch + 1}` })
+    })
+    try {
+      progress({ phase: 'saving', message: 'saving the model' })
+      const directory = request.modelDirectory ?? defaultModelDirectory(study.path, resolved)
+      const manifest = await saveModel(trained.model, directory, {
+        config: parseModelConfig(resolved.settings.modelConfig),
+        labels: ['low', 'high'],
+        inputChannels: set.channelNames.flat(),
+        normalization: normalization as unknown as Record<string, unknown> | null,
+        sensorRates: Object.fromEntries(
+          resolved.windows.sensors.map((sensor) => [sensor.name, sensor.rateHz])
+        ),
+        trainingDataHash: dataHash(set),
+        metrics: {
+          protocol: evaluation.protocol,
+          accuracy: evaluation.mean.accuracy,
+          weightedF1: evaluation.mean.weightedF1,
+          majorityAccuracy: evaluation.mean.majorityAccuracy,
+          pooled: evaluation.pooled.model,
+          windows: {
+            target: set.target,
+            labelSource: set.labelSource,
+            threshold: set.threshold,
+            windowMs: set.windowMs,
+            preset: set.preset
+          },
+          finalModel: { ...trained.summary, trainedOn: set.windows.length, ensembleMembers: 1 }
+        },
+        source: 'trained'
+      })
+      model = { directory, manifest }
+    } finally {
+      trained.model.dispose()
+    }
+  }
+  return {
+    preset: resolved.preset,
+    backend,
+    config: { ...resolved, groups },
+    windows: { count: set.windows.length, classCounts: set.classCounts, dropped: set.dropped, participants },
+    groupsNote,
+    evaluation: evaluationSummary,
+    parameterCount: evaluation.parameterCount,
+    review,
+    model,
+    seconds: (Date.now() - started) / 1000
+  }
+}

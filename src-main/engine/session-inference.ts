@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs'
+import { ValidationError } from '../errors'
+import { windowLabels } from '../labels/window-labels'
+import { ModelStore } from '../store/model-store'
+import type { StudyStore } from '../store/study-store'
+import { loadModel, type ModelManifest } from './model-files'
+import { inputTensors } from './training/tensors'
+import { inputShapesOf, sessionWindowsAt } from './windows/extract'
+import { normalizeInputs, type NormalizationStats } from './windows/normalize'
+import type { Target, WindowOptions } from './windows/types'
+
+export interface SessionPrediction {
+  modelId: number | null
+  sessionId: number
+  target: Target
+  windows: number
+  /** Windows without usable signal (missing or gapped), not predicted. */
+  skipped: number
+  predictions: { windowEndMs: number; probabilities: number[] }[]
+}
+
+interface TrainingWindowInfo {
+  target?: Target
+  windowMs?: number
+}
+
+function windowOptionsOf(manifest: ModelManifest): WindowOptions & { target: Target } {
+  const info = ((manifest.metrics as Record<string, unknown> | null)?.windows ?? {}) as TrainingWindowInfo
+  const config = manifest.config
+  const windowMs = config.kind === 'native-rate' ? config.windowSeconds * 1000 : (info.windowMs ?? 5000)
+  return {
+    preset: config.kind === 'paper' ? 'paper' : 'native',
+    target: info.target ?? 'arousal',
+    labelSource: 'external',
+    threshold: 2,
+    windowMs,
+    points: config.kind === 'paper' ? config.steps : 20,
+    sensors: config.kind === 'native-rate' ? config.sensors : []
+  }
+}
+
+/**
+ * The windows a session is predicted on: those ending at its report times where it has reports (so that
+ * predictions sit beside the labels), else back-to-back windows over its recording.
+ */
+function endTimesOf(study: StudyStore, sessionId: number, windowMs: number): number[] {
+  const reported = windowLabels(study, sessionId, { source: 'external', windowMs }).map(
+    (window) => window.endMs
+  )
+  if (reported.length) return reported
+  const session = study.getSession(sessionId)
+  const starts = session.streams.flatMap((stream) => (stream.startMs === null ? [] : [stream.startMs]))
+  const ends = session.streams.flatMap((stream) => (stream.endMs === null ? [] : [stream.endMs]))
+  if (!starts.length) return []
+  const from = Math.max(...starts)
+  const to = Math.min(...ends)
+  const times: number[] = []
+  for (let end = from + windowMs; end <= to; end += windowMs) times.push(end)
+  return times
+}
+
+/** Per-window class probabilities of a saved model over one recorded session; stored when a model id is given. */
+export async function predictSession(
+  study: StudyStore,
+  directory: string,
+  sessionId: number,
+  modelId: number | null
+): Promise<SessionPrediction> {
+  const { model, manifest } = await loadModel(directory)
+  try {
+    const options = windowOptionsOf(manifest)
+    if (options.preset === 'native' && options.sensors.length === 0)
+      throw new ValidationError('the model lists no sensors', 'model')
+    const session = study.getSession(sessionId)
+    const stats = manifest.normalization as unknown as NormalizationStats | null
+    const windows = sessionWindowsAt(
+      study,
+      sessionId,
+      endTimesOf(study, sessionId, options.windowMs),
+      options
+    )
+    const usable = windows.flatMap((window) =>
+      typeof window.inputs === 'string' ? [] : [{ endMs: window.endMs, inputs: window.inputs }]
+    )
+    const { inputs: shapes } = inputShapesOf(options)
+    const prepared = usable.map((window) =>
+      stats
+        ? normalizeInputs(window.inputs, stats.participants[session.participantCode] ?? stats.pooled)
+        : window.inputs
+    )
+    const probabilities = prepared.length
+      ? tf.tidy(() => (model.predict(inputTensors(prepared, shapes)) as tf.Tensor2D).arraySync())
+      : []
+    const predictions = usable.map((window, i) => ({
+      windowEndMs: window.endMs,
+      probabilities: probabilities[i]
+    }))
+    if (modelId !== null)
+      new ModelStore(study.db).savePredictions(modelId, sessionId, options.target, predictions)
+    return {
+      modelId,
+      sessionId,
+      target: options.target,
+      windows: predictions.length,
+      skipped: windows.length - usable.length,
+      predictions
+    }
+  } finally {
+    model.dispose()
+  }
+}

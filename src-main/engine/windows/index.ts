@@ -1,0 +1,11 @@
+export * from './types'
+export { extractWindows, sessionWindowsAt, inputShapesOf, defaultWindowOptions } from './extract'
+export {
+  fitNormalization,
+  applyNormalization,
+  normalizeInputs,
+  type NormalizationStats,
+  type ChannelStats
+} from './normalize'
+export { resampleByIndex, resampleToGrid, coverage, gapTolerance } from './resample'
+export { sessionLabels } from './labels'
