@@ -1,13 +1,23 @@
 import type { AppContext } from '../app-context'
 import { appHandlers } from '../services/app-handlers'
 import { studyHandlers } from '../services/study-handlers'
+import { annotationHandlers } from '../services/annotation-handlers'
+import { signalHandlers } from '../signal/handlers'
+import { labelHandlers } from '../labels/handlers'
+import { datasetHandlers } from '../datasets/handlers'
+import { engineHandlers } from '../engine/handlers'
 import type { AllHandlers } from './dispatch'
 
 /** Every handler of the contract, joined from the domains. A missing one is a type error here. */
 export function createHandlers(): AllHandlers {
   return {
     ...appHandlers,
-    ...studyHandlers
+    ...studyHandlers,
+    ...signalHandlers,
+    ...annotationHandlers,
+    ...labelHandlers,
+    ...datasetHandlers,
+    ...engineHandlers
   }
 }
 

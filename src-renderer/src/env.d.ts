@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
-/// <reference path="../../src-preload/bridge.d.ts" />
+// Brings the preload's `window.emoheal` declaration into the renderer's program.
+import type {} from '../../src-preload/bridge'
 
 declare module '*.vue' {
   import type { DefineComponent } from 'vue'
