@@ -4,6 +4,7 @@ import type { TrainProgress, TrainRequest } from '../ipc/contract/engine'
 import { ModelStore, type TrainingRunRecord } from '../store/model-store'
 import type { StudyStore } from '../store/study-store'
 import { defaultWorkerPath } from './evaluation/worker-path'
+import { emptyProgress } from './progress'
 import type { RunOutcome } from './run-training'
 import type { WorkerRunRequest } from './train-worker'
 import type { WorkerReply, WorkerRequest } from './training/worker-messages'
@@ -36,6 +37,21 @@ export function storedResults(outcome: RunOutcome): Record<string, unknown> {
  * The run is recorded in training_run from start to end; a model is registered only when the run finished,
  * so a cancelled or failed run leaves the registry (and the active model) as it was.
  */
+/** Registers a finished run's model (if it saved one) and records the run's results: the CLI and the app share it. */
+export function recordFinishedRun(models: ModelStore, runId: number, outcome: RunOutcome): TrainingRunRecord {
+  const model = outcome.model
+    ? models.registerModel({
+        name: `${outcome.preset} ${outcome.config.windows.target} (run ${runId})`,
+        directory: outcome.model.directory,
+        preset: outcome.preset,
+        target: outcome.config.windows.target,
+        config: outcome.model.manifest.config,
+        metrics: outcome.model.manifest.metrics ?? {}
+      })
+    : null
+  return models.finishRun(runId, { status: 'done', results: storedResults(outcome), modelId: model?.id ?? null })
+}
+
 export class RunService {
   private readonly active = new Map<number, ActiveRun>()
 
@@ -54,24 +70,7 @@ export class RunService {
     const worker = new Worker((this.dependencies.workerPath ?? defaultWorkerPath)())
     const emit = (progress: Omit<TrainProgress, 'runId'>) => this.dependencies.emit({ ...progress, runId })
     const finalProgress = (phase: 'done' | 'cancelled' | 'failed', message: string) =>
-      emit({
-        phase,
-        message,
-        fold: null,
-        folds: null,
-        member: null,
-        members: null,
-        epoch: null,
-        epochs: null,
-        batch: null,
-        batches: null,
-        loss: null,
-        accuracy: null,
-        validationLoss: null,
-        validationAccuracy: null,
-        etaMs: null,
-        epochDone: false
-      })
+      emit({ phase, message, ...emptyProgress })
     const done = new Promise<TrainingRunRecord>((resolve) => {
       const finish = (record: () => TrainingRunRecord) => {
         const entry = this.active.get(runId)
@@ -90,22 +89,7 @@ export class RunService {
         else if (reply.type === 'result') {
           finish(() => {
             const outcome = reply.result as RunOutcome
-            const models = this.models()
-            const model = outcome.model
-              ? models.registerModel({
-                  name: `${outcome.preset} ${outcome.config.windows.target} (run ${runId})`,
-                  directory: outcome.model.directory,
-                  preset: outcome.preset,
-                  target: outcome.config.windows.target,
-                  config: outcome.model.manifest.config,
-                  metrics: outcome.model.manifest.metrics ?? {}
-                })
-              : null
-            const record = models.finishRun(runId, {
-              status: 'done',
-              results: storedResults(outcome),
-              modelId: model?.id ?? null
-            })
+            const record = recordFinishedRun(this.models(), runId, outcome)
             finalProgress(
               'done',
               `done: mean accuracy ${(outcome.evaluation.mean.accuracy.mean * 100).toFixed(1)}%`

@@ -1,3 +1,4 @@
+import { emptyProgress } from './progress'
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { ValidationError } from '../errors'
@@ -137,22 +138,6 @@ function dataHash(set: WindowSet): string {
   return hash.digest('hex')
 }
 
-const emptyProgress = {
-  fold: null,
-  folds: null,
-  member: null,
-  members: null,
-  epoch: null,
-  epochs: null,
-  batch: null,
-  batches: null,
-  loss: null,
-  accuracy: null,
-  validationLoss: null,
-  validationAccuracy: null,
-  etaMs: null,
-  epochDone: false
-}
 
 /** Where a run's model goes by default: beside the study file, in <study>.models/. */
 export function defaultModelDirectory(studyPath: string, resolved: ResolvedRun): string {

@@ -1,31 +1,11 @@
 import { hostname } from 'node:os'
 import { NotFoundError } from '../errors'
+import type { ModelView as ModelRecord, TrainingRunView as TrainingRunRecord } from '../ipc/contract/engine'
 import type { Db } from './study-file'
 
-export type RunStatus = 'running' | 'done' | 'cancelled' | 'failed'
-
-export interface ModelRecord {
-  id: number
-  name: string
-  directory: string
-  preset: string
-  target: string
-  config: Record<string, unknown>
-  metrics: Record<string, unknown>
-  active: boolean
-  createdMs: number
-}
-
-export interface TrainingRunRecord {
-  id: number
-  modelId: number | null
-  status: RunStatus
-  config: Record<string, unknown>
-  results: Record<string, unknown> | null
-  error: string | null
-  startedMs: number
-  endedMs: number | null
-}
+// The registry's records are exactly what the contract shows the renderer: one definition serves both.
+export type { ModelView as ModelRecord, TrainingRunView as TrainingRunRecord } from '../ipc/contract/engine'
+export type RunStatus = TrainingRunRecord['status']
 
 export interface PredictionRecord {
   modelId: number

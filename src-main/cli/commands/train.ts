@@ -1,7 +1,7 @@
 import { CancelledError, ValidationError } from '../../errors'
 import { trainRequestSchema, type TrainRequest } from '../../ipc/contract/engine'
 import { runTraining, type RunOutcome } from '../../engine/run-training'
-import { storedResults } from '../../engine/run-service'
+import { recordFinishedRun } from '../../engine/run-service'
 import type { ClassificationMetrics } from '../../engine/evaluation/metrics'
 import { ModelStore } from '../../store/model-store'
 import { integerOption, numberOption, stringOption, type CliCommand, type CliInput } from '../command'
@@ -168,22 +168,8 @@ export const trainCommand: CliCommand = {
         if (outcome.groupsNote) input.progress(outcome.groupsNote)
         if (outcome.evaluation.groups)
           input.progress(`groups: ${outcome.evaluation.groups.map((g) => `{${g.join(', ')}}`).join(' ')}`)
-        const model = outcome.model
-          ? models.registerModel({
-              name: `${outcome.preset} ${outcome.config.windows.target} (run ${run.id})`,
-              directory: outcome.model.directory,
-              preset: outcome.preset,
-              target: outcome.config.windows.target,
-              config: outcome.model.manifest.config,
-              metrics: outcome.model.manifest.metrics ?? {}
-            })
-          : null
-        models.finishRun(run.id, {
-          status: 'done',
-          results: storedResults(outcome),
-          modelId: model?.id ?? null
-        })
-        return trainResult(outcome, run.id, model?.id ?? null)
+        const record = recordFinishedRun(models, run.id, outcome)
+        return trainResult(outcome, run.id, record.modelId)
       } catch (error) {
         models.finishRun(run.id, {
           status: error instanceof CancelledError ? 'cancelled' : 'failed',

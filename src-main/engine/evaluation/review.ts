@@ -1,13 +1,6 @@
-/** A window whose out-of-fold prediction confidently disagrees with its training label. */
-export interface ReviewItem {
-  sessionId: number
-  participant: string
-  endMs: number
-  rating: number
-  label: number
-  predicted: number
-  confidence: number
-}
+/** A window whose out-of-fold prediction confidently disagrees with its training label (the contract's view). */
+export type { ReviewItemView as ReviewItem } from '../../ipc/contract/engine'
+import type { ReviewItemView as ReviewItem } from '../../ipc/contract/engine'
 
 export interface OutOfFoldPrediction {
   sessionId: number

@@ -1,18 +1,9 @@
 import type { Sensor } from '../model/config'
 
-export type Target = 'arousal' | 'valence'
-export type LabelSource = 'self' | 'partner' | 'external' | 'majority' | 'weighted'
+// Labels come from src-main/labels (windowLabels); their types are the contract's, so they are defined once.
+export type { LabelSource, LabelledWindow, LabelTarget as Target } from '../../ipc/contract/labels'
+import type { LabelSource, LabelTarget as Target } from '../../ipc/contract/labels'
 export type Preset = 'paper' | 'native'
-
-/** One rated span of a session, in signal time (the session's alignment offset already applied). */
-export interface LabelledWindow {
-  sessionId: number
-  startMs: number
-  endMs: number
-  arousal: number | null
-  valence: number | null
-  corrected: boolean
-}
 
 export interface WindowOptions {
   preset: Preset
