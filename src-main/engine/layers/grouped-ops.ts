@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { groupedMatMul } from './grouped-matmul'
 
 /**
  * Grouped tensor operations shared by the custom layers. A "group" is one independent branch (one sensor);
@@ -13,12 +14,15 @@ import * as tf from '@tensorflow/tfjs'
 export function toGroups(x: tf.Tensor, groups: number): tf.Tensor4D {
   const [batch, steps, features] = x.shape
   const channels = features / groups
+  // One group has the same memory order in both layouts: a reshape, not a transposing copy.
+  if (groups === 1) return tf.reshape(x, [1, batch, steps, channels])
   return tf.transpose(tf.reshape(x, [batch, steps, groups, channels]), [2, 0, 1, 3])
 }
 
 /** [G, B, T, C] -> [B, T, G*C] */
 export function fromGroups(x: tf.Tensor): tf.Tensor3D {
   const [groups, batch, steps, channels] = x.shape
+  if (groups === 1) return tf.reshape(x, [batch, steps, channels])
   return tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [batch, steps, groups * channels])
 }
 
@@ -46,6 +50,8 @@ export function groupedConvolution(
   const outputChannels = kernel.shape[2] as number
   const { kernelSize, dilation, padBefore, padAfter } = shape
   const outputSteps = steps + padBefore + padAfter - (kernelSize - 1) * dilation
+  if (groups === 1 && kernelSize > 1 && convolutionForm === 'auto' && tf.getBackend() === 'tensorflow')
+    return nativeConvolution(x, kernel, bias, shape)
   let columns: tf.Tensor
   if (kernelSize === 1 && padBefore === 0 && padAfter === 0) {
     columns = x
@@ -58,14 +64,83 @@ export function groupedConvolution(
     ])
     const taps: tf.Tensor[] = []
     for (let tap = 0; tap < kernelSize; tap++) {
-      taps.push(tf.slice(padded, [0, 0, tap * dilation, 0], [groups, batch, outputSteps, inputChannels]))
+      // The tap that reads step t itself (a causal convolution's last) is x: no slice, and no pad in its gradient.
+      const unshifted = tap * dilation === padBefore && outputSteps === steps
+      taps.push(
+        unshifted
+          ? x
+          : tf.slice(padded, [0, 0, tap * dilation, 0], [groups, batch, outputSteps, inputChannels])
+      )
     }
     columns = taps.length === 1 ? taps[0] : tf.concat(taps, 3)
   }
   const flat = tf.reshape(columns, [groups, batch * outputSteps, kernelSize * inputChannels])
-  let out: tf.Tensor = tf.matMul(flat, kernel)
+  let out: tf.Tensor = groupedMatMul(flat, kernel)
   if (bias) out = tf.add(out, tf.reshape(bias, [groups, 1, outputChannels]))
   return tf.reshape(out, [groups, batch, outputSteps, outputChannels])
+}
+
+export type ConvolutionForm = 'auto' | 'columns'
+
+let convolutionForm: ConvolutionForm = 'auto'
+
+/** 'auto': native TensorFlow's own convolution for one group; 'columns' forces the im2col form (tests). */
+export function setConvolutionForm(value: ConvolutionForm): void {
+  convolutionForm = value
+}
+
+/**
+ * One group on native TensorFlow: its own convolution (oneDNN), whose im2col and gradients run inside one
+ * kernel each, where the pad, slices, concat and their gradients on long sequences (a 64 Hz branch of 320
+ * steps) took a quarter of a training step. tfjs has no gradient for a dilated convolution, so a dilation d
+ * runs as spaceToBatchND -> undilated conv1d -> batchToSpaceND, which is exact and differentiable.
+ */
+function nativeConvolution(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor,
+  bias: tf.Tensor | null,
+  shape: GroupedConvolutionShape
+): tf.Tensor4D {
+  const steps = x.shape[2]
+  const [, rows, outputChannels] = kernel.shape as number[]
+  const { kernelSize, dilation, padBefore, padAfter } = shape
+  const paddedSteps = steps + padBefore + padAfter
+  // [1, B, T, C] is already NHWC with the batch as rows: a 1 x k conv2d convolves every row along time, and
+  // nothing needs reshaping. Zeros at the end let spaceToBatchND split the length by d; their outputs are
+  // cropped.
+  const extra = dilation > 1 ? (dilation - (paddedSteps % dilation)) % dilation : 0
+  let input: tf.Tensor4D = x
+  if (padBefore > 0 || padAfter + extra > 0)
+    input = tf.pad(x, [
+      [0, 0],
+      [0, 0],
+      [padBefore, padAfter + extra],
+      [0, 0]
+    ])
+  const filter = tf.reshape(kernel, [1, kernelSize, rows / kernelSize, outputChannels]) as tf.Tensor4D
+  let out: tf.Tensor4D
+  if (dilation === 1) {
+    out = tf.conv2d(input, filter, 1, 'valid')
+  } else {
+    const split = tf.spaceToBatchND(
+      input,
+      [1, dilation],
+      [
+        [0, 0],
+        [0, 0]
+      ]
+    ) as tf.Tensor4D
+    out = tf.batchToSpaceND(
+      tf.conv2d(split, filter, 1, 'valid'),
+      [1, dilation],
+      [
+        [0, 0],
+        [0, extra]
+      ]
+    )
+  }
+  // bias [1, F] broadcasts over [1, B, T, F] as it is.
+  return bias ? tf.add(out, bias) : out
 }
 
 export function causalShape(kernelSize: number, dilation: number): GroupedConvolutionShape {
@@ -117,29 +192,78 @@ export function groupedChannelAttention(
   const average = tf.mean(x, 2)
   const maximum = tf.reshape(maxKeepingAxis(x, 2), [groups, batch, channels])
   const pooled = tf.concat([average, maximum], 1)
-  const hiddenActivations = tf.relu(tf.matMul(pooled, firstLayer))
+  const hiddenActivations = tf.relu(groupedMatMul(pooled, firstLayer))
   // The second layer is linear without bias, so MLP(avg) + MLP(max) = W2 (relu(W1 avg) + relu(W1 max)).
   const summed = tf.sum(tf.reshape(hiddenActivations, [groups, 2, batch, hidden]), 1)
-  const weights = tf.sigmoid(tf.matMul(summed, secondLayer))
+  const weights = tf.sigmoid(groupedMatMul(summed, secondLayer))
   return tf.mul(x, tf.reshape(weights, [groups, batch, 1, channels]))
 }
 
 export const spatialKernelSize = 7
 
+const spatialSelections = new Map<number, Float32Array>()
+
+/**
+ * The constant that turns the spatial kernel into a banded (Toeplitz) matrix over time: row k of [7*2, 2T*T]
+ * marks where kernel entry k = j*2 + c lands, at row s*2 + c and column t with s = t + j - 3 ("same" padding:
+ * taps outside the window fall off the band).
+ */
+function spatialSelection(steps: number): Float32Array {
+  let selection = spatialSelections.get(steps)
+  if (!selection) {
+    const half = (spatialKernelSize - 1) / 2
+    const columns = 2 * steps * steps
+    selection = new Float32Array(spatialKernelSize * 2 * columns)
+    for (let t = 0; t < steps; t++) {
+      for (let tap = 0; tap < spatialKernelSize; tap++) {
+        const source = t + tap - half
+        if (source < 0 || source >= steps) continue
+        for (let c = 0; c < 2; c++) selection[(tap * 2 + c) * columns + (source * 2 + c) * steps + t] = 1
+      }
+    }
+    spatialSelections.set(steps, selection)
+  }
+  return selection
+}
+
 /**
  * Spatial attention per group (CBAM along time): channel-wise mean and max stacked as 2 channels, a "same"
  * convolution 2 -> 1 of kernel 7 without bias, sigmoid, multiplied into x. kernel [G, 7*2, 1].
+ * On short windows the convolution is one matMul with a banded matrix built from the kernel (itself one matMul
+ * with a constant): a handful of kernels where pad, seven slices and a concat, and their gradients, take ~30.
  */
 export function groupedSpatialAttention(x: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
   const average = tf.mean(x, 3, true)
   const maximum = maxKeepingAxis(x, 3)
   const stacked = tf.concat([average, maximum], 3) as tf.Tensor4D
-  const half = (spatialKernelSize - 1) / 2
-  const logits = groupedConvolution(stacked, kernel, null, {
-    kernelSize: spatialKernelSize,
-    dilation: 1,
-    padBefore: half,
-    padAfter: half
-  })
+  const logits =
+    x.shape[2] <= bandedSpatialMaxSteps
+      ? bandedSpatialConvolution(stacked, kernel)
+      : groupedConvolution(stacked, kernel, null, {
+          kernelSize: spatialKernelSize,
+          dilation: 1,
+          padBefore: (spatialKernelSize - 1) / 2,
+          padAfter: (spatialKernelSize - 1) / 2
+        })
   return tf.mul(x, tf.sigmoid(logits))
+}
+
+/**
+ * Up to this length the banded matrix (2T x T per group) is cheaper than the sliced convolution; beyond it
+ * the matMul's T² work and the constant's size grow past what the saved kernels are worth.
+ */
+const bandedSpatialMaxSteps = 64
+
+/** stacked [G, B, T, 2], kernel [G, 7*2, 1] -> logits [G, B, T, 1] through the banded matrix. */
+function bandedSpatialConvolution(stacked: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
+  const [groups, batch, steps] = stacked.shape
+  const taps = spatialKernelSize * 2
+  const selection = tf.tensor2d(spatialSelection(steps), [taps, 2 * steps * steps])
+  const banded = tf.reshape(groupedMatMul(tf.reshape(kernel, [groups, taps]), selection), [
+    groups,
+    2 * steps,
+    steps
+  ])
+  const flat = tf.reshape(stacked, [groups, batch, steps * 2])
+  return tf.reshape(groupedMatMul(flat, banded), [groups, batch, steps, 1])
 }

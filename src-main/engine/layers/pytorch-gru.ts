@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
 import { pytorchUniformInitializer, weightSeed } from './initializers'
+import { useCachedReshapeShapes } from './native-reshape'
 
 export interface PytorchGruArgs extends LayerArgs {
   /** Hidden units per direction. */
@@ -109,6 +110,7 @@ export class PytorchGru extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    useCachedReshapeShapes()
     return tf.tidy(() => {
       const training = kwargs['training'] === true
       let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D
@@ -126,31 +128,31 @@ export class PytorchGru extends tf.layers.Layer {
   private runLayer(x: tf.Tensor3D, weights: GruLayerWeights): tf.Tensor3D {
     const { units, directions } = this
     const [batch, steps, inputSize] = x.shape
-    const perDirection = directions === 2 ? tf.stack([x, tf.reverse(x, 1)]) : tf.expandDims(x, 0)
-    const projected = tf.reshape(
-      tf.add(
-        tf.matMul(
-          tf.reshape(perDirection, [directions, batch * steps, inputSize]),
-          weights.inputKernel.read()
-        ),
-        tf.reshape(weights.inputBias.read(), [directions, 1, 3 * units])
-      ),
-      [directions, batch, steps, 3 * units]
+    // A one-step sequence reads the same forwards and backwards.
+    const backwardInput = steps === 1 ? x : tf.reverse(x, 1)
+    const perDirection = directions === 2 ? tf.stack([x, backwardInput]) : tf.expandDims(x, 0)
+    const projected = tf.add(
+      tf.matMul(tf.reshape(perDirection, [directions, batch * steps, inputSize]), weights.inputKernel.read()),
+      tf.reshape(weights.inputBias.read(), [directions, 1, 3 * units])
     )
+    // One unstack (its gradient one stack) instead of a slice and a reshape per step.
+    const inputs =
+      steps === 1 ? [projected] : tf.unstack(tf.reshape(projected, [directions, batch, steps, 3 * units]), 2)
     const recurrentKernel = weights.recurrentKernel.read()
     const recurrentBias = tf.reshape(weights.recurrentBias.read(), [directions, 1, 3 * units])
     let state: tf.Tensor | null = null
     const outputs: tf.Tensor[] = []
-    for (let step = 0; step < steps; step++) {
-      const input = tf.reshape(tf.slice(projected, [0, 0, step, 0], [directions, batch, 1, 3 * units]), [
-        directions,
-        batch,
-        3 * units
-      ])
+    for (const input of inputs) {
       state = this.resetBefore
         ? this.stepResetBefore(input, state, recurrentKernel, recurrentBias)
         : this.step(input, state, recurrentKernel, recurrentBias)
       outputs.push(state)
+    }
+    if (steps === 1) {
+      // [D, B, U] -> [B, 1, D*U] without the stack, unstack, reverse and concat of the general case.
+      const [only] = outputs as tf.Tensor[]
+      const features = directions === 1 ? only : tf.transpose(only, [1, 0, 2])
+      return tf.reshape(features, [batch, 1, directions * units])
     }
     const sequence = tf.stack(outputs, 2) as tf.Tensor4D
     if (directions === 1) return tf.reshape(sequence, [batch, steps, units])

@@ -10,6 +10,8 @@ import {
   groupedSpatialAttention,
   toGroups
 } from './grouped-ops'
+import { dropout } from './dropout'
+import { useCachedReshapeShapes } from './native-reshape'
 import { convolutionInitializer, weightSeed } from './initializers'
 
 export interface TcnResidualBlockArgs extends LayerArgs {
@@ -116,6 +118,7 @@ export class TcnResidualBlock extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    useCachedReshapeShapes()
     return tf.tidy(() => {
       const training = kwargs['training'] === true
       const x = toGroups(Array.isArray(inputs) ? inputs[0] : inputs, this.groups)
@@ -123,9 +126,9 @@ export class TcnResidualBlock extends tf.layers.Layer {
       let out: tf.Tensor4D = tf.relu(
         groupedConvolution(x, this.firstKernel.read(), this.firstBias.read(), shape)
       )
-      if (training && this.dropout > 0) out = tf.dropout(out, this.dropout) as tf.Tensor4D
+      if (training && this.dropout > 0) out = dropout(out, this.dropout) as tf.Tensor4D
       out = tf.relu(groupedConvolution(out, this.secondKernel.read(), this.secondBias.read(), shape))
-      if (training && this.dropout > 0) out = tf.dropout(out, this.dropout) as tf.Tensor4D
+      if (training && this.dropout > 0) out = dropout(out, this.dropout) as tf.Tensor4D
       if (this.attentionWeights && !this.attentionAfterResidual) out = this.attend(out, this.attentionWeights)
       const residual =
         this.downsampleKernel && this.downsampleBias

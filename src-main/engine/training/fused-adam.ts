@@ -96,7 +96,8 @@ export class FusedAdam {
   /** The flat copy of the weights; rebuilt where a variable changed outside this optimizer (setWeights). */
   private currentFlatWeights(): tf.Variable {
     const stale =
-      !this.flatWeights || this.variables.some((variable, index) => variable.dataId !== this.assignedDataIds[index])
+      !this.flatWeights ||
+      this.variables.some((variable, index) => variable.dataId !== this.assignedDataIds[index])
     if (stale) {
       const flat = tf.tidy(() => tf.concat(this.variables.map((variable) => tf.reshape(variable, [-1]))))
       if (this.flatWeights) this.flatWeights.assign(flat)
@@ -108,11 +109,10 @@ export class FusedAdam {
   }
 
   private zeros(index: number): tf.Tensor1D {
-    let zeros = this.zeroGradients.get(index)
-    if (!zeros) {
-      zeros = tf.keep(tf.zeros([this.sizes[index]]))
-      this.zeroGradients.set(index, zeros)
-    }
+    const cached = this.zeroGradients.get(index)
+    if (cached) return cached
+    const zeros = tf.keep(tf.zeros([this.sizes[index]]) as tf.Tensor1D)
+    this.zeroGradients.set(index, zeros)
     return zeros
   }
 

@@ -1,3 +1,4 @@
+import { FusedAdam } from './fused-adam'
 import * as tf from '@tensorflow/tfjs'
 import { CancelledError } from '../../errors'
 import { logitsModel } from '../model/logits'
@@ -119,11 +120,6 @@ export function evaluateLoss(
   }
 }
 
-function setLearningRate(optimizer: tf.AdamOptimizer, value: number): void {
-  // tfjs reads the field at every update; it has no public setter.
-  ;(optimizer as unknown as { learningRate: number }).learningRate = value
-}
-
 /**
  * The custom loop: Adam with PyTorch-style weight decay, class-weighted cross-entropy on logits, early
  * stopping and a plateau schedule on validation loss, optional restore of the best weights. It yields to the
@@ -139,7 +135,8 @@ export async function trainModel(
 ): Promise<TrainingResult> {
   const logits = logitsModel(model)
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
-  const optimizer = tf.train.adam(options.learningRate)
+  // One fused update over all weights: ~12 kernels per step instead of ~480 (see fused-adam.ts).
+  const optimizer = new FusedAdam(variables, { learningRate: options.learningRate, weightDecay: options.weightDecay })
   const classWeights = tf.tensor1d(options.classWeights)
   const random = new Random(options.seed ?? Math.floor(Math.random() * 2 ** 32))
   const schedule = options.plateau
@@ -175,13 +172,9 @@ export async function trainModel(
           }, variables)
           // A variable tfjs finds no path to (e.g. W_hh of a GRU run from h0 = 0 over one step) has a zero
           // gradient in PyTorch, which weight decay still moves; so it gets zeros here, not a skip.
-          const decayed = variables.map((variable) => {
-            const gradient = (grads[variable.name] as tf.Tensor | undefined) ?? tf.zerosLike(variable)
-            const tensor =
-              options.weightDecay > 0 ? tf.add(gradient, tf.mul(variable, options.weightDecay)) : gradient
-            return { name: variable.name, tensor }
-          })
-          optimizer.applyGradients(decayed)
+          const complete: Record<string, tf.Tensor> = {}
+          for (const variable of variables) complete[variable.name] = grads[variable.name] ?? tf.zerosLike(variable)
+          optimizer.step(complete)
           const hits = tf.sum(
             tf.cast(tf.equal(tf.argMax(output as unknown as tf.Tensor2D, 1), ys), 'float32')
           )
@@ -239,7 +232,7 @@ export async function trainModel(
         }
         if (schedule) {
           learningRate = schedule.step(validated.loss, learningRate)
-          setLearningRate(optimizer, learningRate)
+          optimizer.learningRate = learningRate
         }
         if (stopping.shouldStop) {
           stoppedEarly = true

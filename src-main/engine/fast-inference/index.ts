@@ -1,0 +1,1 @@
+export { createFastPredictor, type FastPredictor } from './predictor'

