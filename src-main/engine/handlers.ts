@@ -5,6 +5,8 @@ import type { HandlerMap } from '../ipc/handler'
 import { ModelStore } from '../store/model-store'
 import { RunService } from './run-service'
 import { predictSession } from './session-inference'
+import { exportTorchModel } from './torch'
+import { importTorchIntoRegistry } from './torch-registry'
 
 // One run service per app context (a process has one), created on first use.
 const services = new WeakMap<AppContext, RunService>()
@@ -57,6 +59,20 @@ export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
     const result = await predictSession(context.study(), model.directory, sessionId, model.id)
     return { modelId: model.id, sessionId, windows: result.windows, skipped: result.skipped }
   },
+  'predictions.list': ({ sessionId, modelId }, context) =>
+    models(context)
+      .listPredictions(sessionId, modelId)
+      .map(({ modelId: model, target, windowEndMs, probabilities }) => ({
+        modelId: model,
+        target,
+        windowEndMs,
+        probabilities
+      })),
+  'models.importTorch': async ({ file, preset, name }, context) => {
+    const { model, result } = await importTorchIntoRegistry(context.study(), file, { preset, name })
+    return { ...model, tensorsRead: result.tensorsRead, parameterCount: result.parameterCount }
+  },
+  'models.exportTorch': ({ id, file }, context) => exportTorchModel(models(context).getModel(id).directory, file),
   'review.list': ({ runId, minConfidence, limit }, context) =>
     reviewOf(models(context), runId, minConfidence, limit)
 }

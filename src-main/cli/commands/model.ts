@@ -6,13 +6,22 @@ import {
   type ExportTorchResult,
   type ImportTorchResult
 } from '../../engine/torch'
+import { importTorchIntoRegistry } from '../../engine/torch-registry'
 import { requireString, stringOption, type CliCommand } from '../command'
+import { withStudy } from '../study-option'
 
 export const modelImportTorchCommand: CliCommand = {
   path: ['model', 'import-torch'],
   summary: 'import a PyTorch state_dict (safetensors, published EmoHeal names) as a model directory',
-  usage: 'model import-torch FILE.safetensors --preset paper --out DIR [--backend B] [--json]',
-  options: { preset: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+  usage:
+    'model import-torch FILE.safetensors --preset paper (--out DIR | --study FILE [--out DIR] [--name NAME]) ' +
+    '[--backend B] [--json]',
+  options: {
+    preset: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    backend: { type: 'string' }
+  },
   positionals: true,
   async run(input) {
     const [file, ...extra] = input.positionals
@@ -20,12 +29,21 @@ export const modelImportTorchCommand: CliCommand = {
     if (extra.length > 0) throw new ValidationError(`unexpected argument "${extra[0]}"`, 'file')
     const preset = stringOption(input.values, 'preset') ?? 'paper'
     if (preset !== 'paper') throw new ValidationError(`--preset must be paper, got "${preset}"`, 'preset')
-    const out = requireString(input.values, 'out')
+    // With --study the model lands in that study's registry (its directory beside the study unless --out).
+    const registering = stringOption(input.values, 'study') !== undefined
+    const out = registering ? stringOption(input.values, 'out') : requireString(input.values, 'out')
+    const name = stringOption(input.values, 'name')
     const backend = await ensureInferenceBackend(stringOption(input.values, 'backend'))
-    const result = await importTorchModel(file, out, { preset })
+    const { result, modelId } = registering
+      ? await withStudy(input, false, async (study) => {
+          const imported = await importTorchIntoRegistry(study, file, { preset, name, outDir: out })
+          return { result: imported.result, modelId: imported.model.id }
+        })
+      : { result: await importTorchModel(file, out!, { preset }), modelId: null }
     return {
       ok: true,
       modelDir: result.modelDir,
+      modelId,
       preset: result.preset,
       parameterCount: result.parameterCount,
       tensorsRead: result.tensorsRead,
@@ -33,8 +51,11 @@ export const modelImportTorchCommand: CliCommand = {
     }
   },
   format(result) {
-    const r = result as Pick<ImportTorchResult, 'modelDir' | 'parameterCount' | 'tensorsRead'>
-    return `imported ${r.tensorsRead} tensors, ${r.parameterCount.toLocaleString('en')} parameters -> ${r.modelDir}`
+    const r = result as Pick<ImportTorchResult, 'modelDir' | 'parameterCount' | 'tensorsRead'> & {
+      modelId: number | null
+    }
+    const registered = r.modelId === null ? '' : ` (registered as model ${r.modelId})`
+    return `imported ${r.tensorsRead} tensors, ${r.parameterCount.toLocaleString('en')} parameters -> ${r.modelDir}${registered}`
   }
 }
 

@@ -105,6 +105,73 @@ export interface ReviewItemView {
   confidence: number
 }
 
+/** Metrics of one set of predictions, as storedResults writes them. Confusion is [true class][predicted class]. */
+export interface ClassificationMetricsView {
+  count: number
+  accuracy: number
+  balancedAccuracy: number
+  macroF1: number
+  weightedF1: number
+  auc: number | null
+  confusion: number[][]
+}
+
+export interface MeanAndSdView {
+  mean: number
+  sd: number
+}
+
+export interface FoldResultView {
+  index: number
+  name: string
+  testParticipants: string[]
+  trainCount: number
+  validationCount: number
+  testCount: number
+  metrics: ClassificationMetricsView
+  majority: ClassificationMetricsView
+  logistic: ClassificationMetricsView
+  parameterCount: number
+}
+
+/** What training_run.results holds for a finished run (engine/run-service.ts storedResults). */
+export interface TrainResultsView {
+  preset: string
+  backend: { name: string; why: string }
+  config: Record<string, unknown>
+  windows: { count: number; classCounts: number[]; participants: number; dropped: Record<string, number> }
+  groupsNote: string | null
+  evaluation: {
+    protocol: string
+    groups: string[][] | null
+    folds: FoldResultView[]
+    pooled: {
+      model: ClassificationMetricsView
+      majority: ClassificationMetricsView
+      logistic: ClassificationMetricsView
+    }
+    mean: {
+      accuracy: MeanAndSdView
+      balancedAccuracy: MeanAndSdView
+      weightedF1: MeanAndSdView
+      macroF1: MeanAndSdView
+      majorityAccuracy: MeanAndSdView
+      logisticAccuracy: MeanAndSdView
+    }
+    parameterCount: number
+  }
+  parameterCount: number
+  modelDirectory: string | null
+  seconds: number
+}
+
+export interface PredictionView {
+  modelId: number
+  target: string
+  windowEndMs: number
+  probabilities: number[]
+}
+
 export const engineCalls = {
   'train.start': defineCall<{ runId: number }>()(trainRequestSchema),
   'train.cancel': defineCall<{ cancelled: boolean }>()(z.object({ runId: id })),
@@ -113,6 +180,13 @@ export const engineCalls = {
   'models.activate': defineCall<ModelView>()(z.object({ id })),
   'predict.session': defineCall<{ modelId: number; sessionId: number; windows: number; skipped: number }>()(
     z.object({ sessionId: id, modelId: id.optional() })
+  ),
+  'predictions.list': defineCall<PredictionView[]>()(z.object({ sessionId: id, modelId: id.optional() })),
+  'models.importTorch': defineCall<ModelView & { tensorsRead: number; parameterCount: number }>()(
+    z.object({ file: z.string().min(1), preset: z.literal('paper').default('paper'), name: z.string().optional() })
+  ),
+  'models.exportTorch': defineCall<{ file: string; parameterCount: number; tensorsWritten: number }>()(
+    z.object({ id, file: z.string().min(1) })
   ),
   'review.list': defineCall<ReviewItemView[]>()(
     z.object({
