@@ -2,11 +2,23 @@ import type { CliCommand } from '../command'
 import { sessionsCommand, studyInitCommand, participantAddCommand, sessionAddCommand } from './studies'
 import { serveCommand } from './serve'
 import { modelImportTorchCommand, modelExportTorchCommand } from './model'
+import { modelExportEdgeCommand } from './model-edge'
 import { predictCommand } from './predict'
+import { trainCommand } from './train'
 import { backendsCommand } from './backends'
+import { labelCommands } from './labels'
+
+import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
+import { synthCommand } from './synth'
+import { exportKemoconCommand } from './export'
 
 /** Every command of `emoheal`. Each domain adds its own commands here. */
 export const commands: CliCommand[] = [
+  importKemoconCommand,
+  importE4Command,
+  importCsvCommand,
+  synthCommand,
+  exportKemoconCommand,
   studyInitCommand,
   sessionsCommand,
   participantAddCommand,
@@ -15,5 +27,8 @@ export const commands: CliCommand[] = [
   backendsCommand,
   modelImportTorchCommand,
   modelExportTorchCommand,
-  predictCommand
+  modelExportEdgeCommand,
+  predictCommand,
+  trainCommand,
+  ...labelCommands
 ]

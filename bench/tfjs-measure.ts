@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs'
+import { promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  buildModel,
+  countTrainingStepKernels,
+  nativeRateInputShapes,
+  type ModelConfig
+} from '../src-main/engine/model'
+import { saveModel } from '../src-main/engine/model-files'
+import {
+  paperTrainingOptions,
+  trainModel,
+  type TrainingOptions
+} from '../src-main/engine/training/train-loop'
+import { disposeWindowTensors, type WindowTensors } from '../src-main/engine/training/tensors'
+
+/** Input shapes without the batch axis, in the model's input order. */
+export function inputShapesOf(config: ModelConfig): [number, number][] {
+  if (config.kind === 'paper') return [[config.steps, 5]]
+  return nativeRateInputShapes(config).map((input) => input.shape)
+}
+
+/** Random windows (standard normal) and random binary labels: the speed does not depend on the values. */
+export function randomWindows(config: ModelConfig, count: number, seed: number): WindowTensors {
+  return tf.tidy(() => ({
+    inputs: inputShapesOf(config).map(
+      ([steps, channels], index) =>
+        tf.randomNormal([count, steps, channels], 0, 1, 'float32', seed + index) as tf.Tensor3D
+    ),
+    labels: tf.cast(tf.randomUniform([count], 0, 2, 'float32', seed + 99), 'int32') as tf.Tensor1D,
+    count
+  }))
+}
+
+function benchTrainingOptions(batchSize: number): TrainingOptions {
+  // One epoch without validation: the loop's per-batch work (gather, forward, backward, weight decay, Adam,
+  // one read-back of loss and hits) is what a real run does for every batch.
+  return { ...paperTrainingOptions, epochs: 1, batchSize, plateau: null, earlyStoppingPatience: 0, seed: 1 }
+}
+
+async function trainSteps(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  steps: number,
+  batchSize: number
+): Promise<number> {
+  const data = randomWindows(config, steps * batchSize, 7)
+  try {
+    const started = performance.now()
+    await trainModel(model, data, null, benchTrainingOptions(batchSize))
+    return (performance.now() - started) / 1000
+  } finally {
+    disposeWindowTensors(data)
+  }
+}
+
+export interface TrainingFigures {
+  windowsPerSecond: number
+  steps: number
+  seconds: number
+}
+
+/**
+ * Windows per second of the product's training loop, after warm-up. The step count fills about
+ * `budgetSeconds`, between `minSteps` and `maxSteps`, estimated from a short timed warm-up run.
+ */
+export async function measureTraining(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  {
+    batchSize,
+    budgetSeconds,
+    minSteps,
+    maxSteps
+  }: { batchSize: number; budgetSeconds: number; minSteps: number; maxSteps: number }
+): Promise<TrainingFigures> {
+  await trainSteps(model, config, 3, batchSize)
+  const probeSteps = 5
+  const perStep = (await trainSteps(model, config, probeSteps, batchSize)) / probeSteps
+  const steps = Math.max(minSteps, Math.min(maxSteps, Math.round(budgetSeconds / perStep)))
+  const seconds = await trainSteps(model, config, steps, batchSize)
+  return { windowsPerSecond: (steps * batchSize) / seconds, steps, seconds }
+}
+
+/** Kernels one step of the product's training loop runs: a run of 2 batches less a run of 1 batch. */
+export async function countLoopKernels(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  batchSize: number
+): Promise<number> {
+  const kernelsOf = async (batches: number) => {
+    const data = randomWindows(config, batches * batchSize, 11)
+    try {
+      const info = await tf.profile(async () => {
+        await trainModel(model, data, null, benchTrainingOptions(batchSize))
+      })
+      return info.kernels.length
+    } finally {
+      disposeWindowTensors(data)
+    }
+  }
+  await kernelsOf(1)
+  return (await kernelsOf(2)) - (await kernelsOf(1))
+}
+
+export async function countMinimizeKernels(model: tf.LayersModel, config: ModelConfig, batchSize: number) {
+  const data = randomWindows(config, batchSize, 13)
+  const oneHot = tf.oneHot(data.labels, 2)
+  try {
+    return await countTrainingStepKernels(
+      model,
+      data.inputs.length === 1 ? data.inputs[0] : data.inputs,
+      oneHot
+    )
+  } finally {
+    oneHot.dispose()
+    disposeWindowTensors(data)
+  }
+}
+
+export interface InferenceFigures {
+  medianMs: number
+  p10Ms: number
+  p90Ms: number
+  runs: number
+  kernels: number
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+/** Milliseconds to classify one window, result read back, median of up to `maxRuns` within the budget. */
+export async function measureInference(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  { maxRuns, budgetSeconds }: { maxRuns: number; budgetSeconds: number }
+): Promise<InferenceFigures> {
+  const window = randomWindows(config, 1, 17)
+  const input = window.inputs.length === 1 ? window.inputs[0] : window.inputs
+  const once = async () => {
+    const started = performance.now()
+    const output = model.predict(input) as tf.Tensor
+    await output.data()
+    output.dispose()
+    return performance.now() - started
+  }
+  try {
+    for (let warm = 0; warm < 10; warm++) await once()
+    const times: number[] = []
+    const deadline = performance.now() + budgetSeconds * 1000
+    while (times.length < maxRuns && (times.length < 5 || performance.now() < deadline))
+      times.push(await once())
+    times.sort((a, b) => a - b)
+    const info = await tf.profile(() => tf.tidy(() => model.predict(input) as tf.Tensor))
+    return {
+      medianMs: quantile(times, 0.5),
+      p10Ms: quantile(times, 0.1),
+      p90Ms: quantile(times, 0.9),
+      runs: times.length,
+      kernels: info.kernels.length
+    }
+  } finally {
+    disposeWindowTensors(window)
+  }
+}
+
+/** Bytes of the model directory as the engine saves it (topology, float32 weights, manifest). */
+export async function modelSizeOnDisk(model: tf.LayersModel, config: ModelConfig): Promise<number> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'emoheal-bench-model-'))
+  try {
+    const target = path.join(directory, 'model')
+    await saveModel(model, target, { config, labels: ['low', 'high'] })
+    const names = await fs.readdir(target)
+    const sizes = await Promise.all(names.map(async (name) => (await fs.stat(path.join(target, name))).size))
+    return sizes.reduce((total, size) => total + size, 0)
+  } finally {
+    await fs.rm(directory, { recursive: true, force: true })
+  }
+}
+
+export { buildModel }

@@ -1,0 +1,408 @@
+import { randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { FileFormatError, NotFoundError, ValidationError } from '../errors'
+import type { StudyStore } from '../store/study-store'
+import {
+  compareModels,
+  randomEvaluationInputs,
+  studyEvaluationInputs,
+  type EdgeComparison
+} from './edge-comparison'
+import './layers'
+import { loadModel, modelFileNames, readModelManifest, type ModelManifest } from './model-files'
+
+/**
+ * Models for small devices: the same model directory (model.json, weights.bin, manifest.json) with every float
+ * weight stored as float16 or as per-tensor affine uint8, in tfjs's own weight quantization format, so that
+ * tf.loadLayersModel and the tfjs converter's readers decode it. The manifest says which dtype.
+ */
+export type EdgeDtype = 'float16' | 'uint8'
+export const edgeDtypes: readonly EdgeDtype[] = ['float16', 'uint8']
+
+const float32View = new Float32Array(1)
+const bitsView = new Uint32Array(float32View.buffer)
+
+/** IEEE 754 half precision bits of a number, rounded to nearest even; overflow gives infinity. */
+export function float16Bits(value: number): number {
+  float32View[0] = value
+  const bits = bitsView[0]
+  const sign = (bits >>> 16) & 0x8000
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15
+  let mantissa = bits & 0x7fffff
+  if (((bits >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0)
+  if (exponent >= 0x1f) return sign | 0x7c00
+  if (exponent <= 0) {
+    // Subnormal half: the value in units of 2^-24.
+    if (exponent < -10) return sign
+    mantissa |= 0x800000
+    const shift = 14 - exponent
+    const half = mantissa >>> shift
+    const remainder = mantissa & ((1 << shift) - 1)
+    const halfway = 1 << (shift - 1)
+    return sign | (remainder > halfway || (remainder === halfway && half & 1) ? half + 1 : half)
+  }
+  const half = (exponent << 10) | (mantissa >>> 13)
+  const remainder = mantissa & 0x1fff
+  // A carry out of the mantissa correctly moves to the next exponent (or to infinity).
+  return sign | (remainder > 0x1000 || (remainder === 0x1000 && half & 1) ? half + 1 : half)
+}
+
+/** The number a half precision bit pattern stands for. */
+export function float16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1
+  const exponent = (bits >>> 10) & 0x1f
+  const mantissa = bits & 0x3ff
+  if (exponent === 0) return sign * mantissa * 2 ** -24
+  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Infinity
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15)
+}
+
+interface EncodedWeight {
+  spec: tf.io.WeightsManifestEntry
+  bytes: Uint8Array
+  /** Largest |decoded - original| of the tensor. */
+  maxError: number
+}
+
+function encodeFloat16(spec: tf.io.WeightsManifestEntry, values: Float32Array): EncodedWeight {
+  const halves = new Uint16Array(values.length)
+  let maxError = 0
+  for (let i = 0; i < values.length; i++) {
+    halves[i] = float16Bits(values[i])
+    maxError = Math.max(maxError, Math.abs(float16Value(halves[i]) - values[i]))
+  }
+  return {
+    spec: { ...spec, quantization: { dtype: 'float16' } },
+    bytes: new Uint8Array(halves.buffer),
+    maxError
+  }
+}
+
+/**
+ * Affine uint8: value = q * scale + min. The range is widened to hold 0 and nudged so that 0 is exactly
+ * representable (as the tfjs converter does), so zero weights and zero biases stay exactly zero.
+ */
+function encodeUint8(spec: tf.io.WeightsManifestEntry, values: Float32Array): EncodedWeight {
+  let low = 0
+  let high = 0
+  for (const value of values) {
+    if (value < low) low = value
+    if (value > high) high = value
+  }
+  const scale = high > low ? (high - low) / 255 : 1
+  const zeroPoint = Math.round(-low / scale)
+  const min = -zeroPoint * scale
+  const codes = new Uint8Array(values.length)
+  let maxError = 0
+  for (let i = 0; i < values.length; i++) {
+    const code = Math.min(255, Math.max(0, Math.round((values[i] - min) / scale)))
+    codes[i] = code
+    // tfjs decodes in float32: measure the error it will see.
+    maxError = Math.max(maxError, Math.abs(Math.fround(code * scale + min) - values[i]))
+  }
+  return { spec: { ...spec, quantization: { dtype: 'uint8', min, scale } }, bytes: codes, maxError }
+}
+
+function valueCount(spec: tf.io.WeightsManifestEntry): number {
+  return spec.shape.reduce((product, size) => product * size, 1)
+}
+
+/** Bytes a weight takes in weights.bin, quantized or not. */
+export function storedBytes(spec: tf.io.WeightsManifestEntry): number {
+  const bytesPerValue = spec.quantization ? (spec.quantization.dtype === 'uint8' ? 1 : 2) : 4
+  return valueCount(spec) * bytesPerValue
+}
+
+export interface QuantizedWeights {
+  weightSpecs: tf.io.WeightsManifestEntry[]
+  weightData: ArrayBuffer
+  /** Largest weight error over all tensors, and the tensor it is in. */
+  maxError: number
+  maxErrorWeight: string | null
+}
+
+/** Encodes float32 model weights as float16 or uint8; weights of other dtypes are kept as they are. */
+export function quantizeWeights(
+  specs: tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+  dtype: EdgeDtype
+): QuantizedWeights {
+  const encoded: EncodedWeight[] = []
+  let offset = 0
+  for (const spec of specs) {
+    if (spec.quantization) throw new ValidationError(`weight ${spec.name} is already quantized`, 'model')
+    const length = valueCount(spec) * 4
+    const raw = data.slice(offset, offset + length)
+    offset += length
+    if (spec.dtype !== 'float32') {
+      encoded.push({ spec, bytes: new Uint8Array(raw), maxError: 0 })
+      continue
+    }
+    const values = new Float32Array(raw)
+    const bad = values.findIndex((value) => !Number.isFinite(value))
+    if (bad >= 0)
+      throw new ValidationError(`weight ${spec.name} holds ${values[bad]} at index ${bad}`, 'model')
+    encoded.push(dtype === 'float16' ? encodeFloat16(spec, values) : encodeUint8(spec, values))
+  }
+  if (offset !== data.byteLength) {
+    throw new ValidationError(
+      `the weights hold ${data.byteLength} bytes, their specs describe ${offset}`,
+      'model'
+    )
+  }
+  const total = encoded.reduce((sum, weight) => sum + weight.bytes.length, 0)
+  const weightData = new Uint8Array(total)
+  let at = 0
+  let worst: EncodedWeight | null = null
+  for (const weight of encoded) {
+    weightData.set(weight.bytes, at)
+    at += weight.bytes.length
+    if (!worst || weight.maxError > worst.maxError) worst = weight
+  }
+  return {
+    weightSpecs: encoded.map((weight) => weight.spec),
+    weightData: weightData.buffer,
+    maxError: worst?.maxError ?? 0,
+    maxErrorWeight: worst?.spec.name ?? null
+  }
+}
+
+/** The artifacts tfjs would save: topology, float32 weight specs and data. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | null = null
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
+    })
+  )
+  if (!captured) throw new Error('tfjs saved no artifacts')
+  return captured
+}
+
+/** Builds a model from artifacts in memory; quantized weights are decoded by tfjs. */
+export async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts))
+}
+
+async function readJsonFile(file: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${file} is missing`)
+    throw new FileFormatError(file, `not JSON: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * Loads a model directory whose weights may be quantized (model-files' loader expects 4 bytes a value). The
+ * size of weights.bin is checked against the specs before tfjs decodes it.
+ */
+export async function loadEdgeModel(
+  directory: string
+): Promise<{ model: tf.LayersModel; manifest: ModelManifest }> {
+  const manifest = await readModelManifest(directory)
+  const topologyFile = path.join(directory, modelFileNames.topology)
+  const modelJson = (await readJsonFile(topologyFile)) as unknown as tf.io.ModelJSON
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+    throw new FileFormatError(topologyFile, 'lacks modelTopology or weightsManifest')
+  }
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights)
+  const weightsFile = path.join(directory, modelFileNames.weights)
+  const weights = await fs.readFile(weightsFile).catch(() => {
+    throw new NotFoundError(`no weights in ${directory}: ${modelFileNames.weights} is missing`)
+  })
+  const expected = weightSpecs.reduce((total, spec) => total + storedBytes(spec), 0)
+  if (weights.length !== expected) {
+    throw new FileFormatError(
+      weightsFile,
+      `holds ${weights.length} bytes, the manifest describes ${expected}`
+    )
+  }
+  const model = await modelFromArtifacts({
+    modelTopology: modelJson.modelTopology,
+    weightSpecs,
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)
+  })
+  return { model, manifest }
+}
+
+/** Writes every file into a temporary directory beside the target, fsynced, then renames it into place. */
+export async function writeDirectoryAtomically(
+  directory: string,
+  files: Record<string, string | Uint8Array>
+): Promise<void> {
+  const target = path.resolve(directory)
+  const parent = path.dirname(target)
+  await fs.mkdir(parent, { recursive: true })
+  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`
+  const temporary = path.join(parent, `.${path.basename(target)}.tmp-${suffix}`)
+  await fs.mkdir(temporary)
+  try {
+    for (const [name, data] of Object.entries(files)) {
+      const handle = await fs.open(path.join(temporary, name), 'w')
+      try {
+        await handle.writeFile(data)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    }
+    const exists = await fs.stat(target).then(
+      () => true,
+      () => false
+    )
+    if (exists) {
+      // rename() cannot replace a non-empty directory: move the old one aside first, then drop it.
+      const previous = path.join(parent, `.${path.basename(target)}.old-${suffix}`)
+      await fs.rename(target, previous)
+      await fs.rename(temporary, target)
+      await fs.rm(previous, { recursive: true, force: true })
+    } else {
+      await fs.rename(temporary, target)
+    }
+  } catch (error) {
+    await fs.rm(temporary, { recursive: true, force: true })
+    throw error
+  }
+}
+
+export interface EdgeModel {
+  model: tf.LayersModel
+  artifacts: tf.io.ModelArtifacts
+  quantized: QuantizedWeights
+}
+
+/** The quantized copy of a model, in memory: its artifacts and the model tfjs decodes from them. */
+export async function quantizeModel(model: tf.LayersModel, dtype: EdgeDtype): Promise<EdgeModel> {
+  if (!edgeDtypes.includes(dtype)) {
+    throw new ValidationError(`dtype must be one of ${edgeDtypes.join(', ')}, got "${dtype}"`, 'dtype')
+  }
+  const source = await modelArtifacts(model)
+  const data = tf.io.CompositeArrayBuffer.join(source.weightData ?? new ArrayBuffer(0))
+  const quantized = quantizeWeights(source.weightSpecs ?? [], data, dtype)
+  const artifacts: tf.io.ModelArtifacts = {
+    ...source,
+    weightSpecs: quantized.weightSpecs,
+    weightData: quantized.weightData
+  }
+  return { model: await modelFromArtifacts(artifacts), artifacts, quantized }
+}
+
+/**
+ * Saves a quantized model as a model directory, atomically. The manifest is the source model's, with the
+ * weight dtype, where it came from and `edge` (sizes, weight error, evaluation) added.
+ */
+export async function saveEdgeModel(
+  edge: EdgeModel,
+  sourceDirectory: string,
+  directory: string,
+  dtype: EdgeDtype,
+  details: Record<string, unknown>
+): Promise<void> {
+  const sourceManifest = await readJsonFile(path.join(sourceDirectory, modelFileNames.manifest))
+  await readModelManifest(sourceDirectory)
+  const { artifacts } = edge
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [`./${modelFileNames.weights}`], weights: artifacts.weightSpecs ?? [] }]
+  }
+  const manifest = {
+    ...sourceManifest,
+    createdAt: new Date().toISOString(),
+    source: `edge-export:${dtype} of ${path.resolve(sourceDirectory)}`,
+    weightDtype: dtype,
+    edge: { dtype, sourceModel: path.resolve(sourceDirectory), ...details }
+  }
+  await writeDirectoryAtomically(directory, {
+    [modelFileNames.topology]: JSON.stringify(modelJson),
+    [modelFileNames.weights]: new Uint8Array(artifacts.weightData as ArrayBuffer),
+    [modelFileNames.manifest]: `${JSON.stringify(manifest, null, 2)}\n`
+  })
+}
+
+/** Bytes of the files of a model directory. */
+export async function directoryBytes(directory: string): Promise<number> {
+  const names = await fs.readdir(directory)
+  const sizes = await Promise.all(names.map(async (name) => (await fs.stat(path.join(directory, name))).size))
+  return sizes.reduce((total, size) => total + size, 0)
+}
+
+export interface EdgeExportOptions {
+  dtype: EdgeDtype
+  /** Compare on this study's labelled windows; otherwise on random windows. */
+  study?: StudyStore
+  /** Random windows when no study is given. Default 512. */
+  randomWindows?: number
+}
+
+export interface EdgeExportResult {
+  modelDir: string
+  sourceModel: string
+  dtype: EdgeDtype
+  parameterCount: number
+  size: {
+    sourceBytes: number
+    edgeBytes: number
+    sourceWeightBytes: number
+    edgeWeightBytes: number
+    ratio: number
+  }
+  weightError: { max: number; weight: string | null }
+  evaluation: EdgeComparison & { on: 'study' | 'random' }
+}
+
+/**
+ * Quantizes a saved model, measures on evaluation windows how far its predictions move, and saves it with
+ * those figures in its manifest. The source model is only read.
+ */
+export async function exportEdgeModel(
+  sourceDirectory: string,
+  directory: string,
+  options: EdgeExportOptions
+): Promise<EdgeExportResult> {
+  if (path.resolve(sourceDirectory) === path.resolve(directory)) {
+    throw new ValidationError('--out must differ from --model: the float32 model is kept', 'out')
+  }
+  const { model, manifest } = await loadModel(sourceDirectory)
+  let edge: EdgeModel | null = null
+  let evaluationInputs: tf.Tensor[] = []
+  try {
+    edge = await quantizeModel(model, options.dtype)
+    const evaluation = options.study
+      ? studyEvaluationInputs(options.study, manifest)
+      : randomEvaluationInputs(manifest, options.randomWindows ?? 512)
+    evaluationInputs = evaluation.inputs
+    const comparison = {
+      on: options.study ? ('study' as const) : ('random' as const),
+      ...compareModels(model, edge.model, evaluation)
+    }
+    const sourceWeightBytes = (await fs.stat(path.join(sourceDirectory, modelFileNames.weights))).size
+    const edgeWeightBytes = edge.quantized.weightData.byteLength
+    const weightError = { max: edge.quantized.maxError, weight: edge.quantized.maxErrorWeight }
+    await saveEdgeModel(edge, sourceDirectory, directory, options.dtype, {
+      weightError,
+      evaluation: comparison
+    })
+    const sourceBytes = await directoryBytes(sourceDirectory)
+    const edgeBytes = await directoryBytes(directory)
+    return {
+      modelDir: path.resolve(directory),
+      sourceModel: path.resolve(sourceDirectory),
+      dtype: options.dtype,
+      parameterCount: model.countParams(),
+      size: { sourceBytes, edgeBytes, sourceWeightBytes, edgeWeightBytes, ratio: edgeBytes / sourceBytes },
+      weightError,
+      evaluation: comparison
+    }
+  } finally {
+    tf.dispose(evaluationInputs)
+    edge?.model.dispose()
+    model.dispose()
+  }
+}
