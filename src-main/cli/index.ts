@@ -14,7 +14,7 @@ function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | 
 }
 
 function usage(): string {
-  const lines = commands.map((c) => `  emoheal ${c.usage.padEnd(60)} ${c.summary}`)
+  const lines = commands.map((c) => `  emoheal ${c.usage}\n      ${c.summary}`)
   return ['EmoHeal Workstation command line', '', 'Usage:', ...lines, '', 'Every command takes --study FILE and --json.'].join('\n')
 }
 
