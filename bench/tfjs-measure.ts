@@ -8,6 +8,7 @@ import {
   nativeRateInputShapes,
   type ModelConfig
 } from '../src-main/engine/model'
+import { createFastPredictor } from '../src-main/engine/fast-inference'
 import { saveModel } from '../src-main/engine/model-files'
 import {
   paperTrainingOptions,
@@ -132,36 +133,70 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 }
 
-/** Milliseconds to classify one window, result read back, median of up to `maxRuns` within the budget. */
+interface TimingBudget {
+  maxRuns: number
+  budgetSeconds: number
+}
+
+/** Median and spread of up to `maxRuns` timed calls within the budget (at least 5), after 10 warm-ups. */
+async function timeRuns(
+  once: () => Promise<void> | void,
+  { maxRuns, budgetSeconds }: TimingBudget
+): Promise<Omit<InferenceFigures, 'kernels'>> {
+  const timed = async () => {
+    const started = performance.now()
+    await once()
+    return performance.now() - started
+  }
+  for (let warm = 0; warm < 10; warm++) await timed()
+  const times: number[] = []
+  const deadline = performance.now() + budgetSeconds * 1000
+  while (times.length < maxRuns && (times.length < 5 || performance.now() < deadline))
+    times.push(await timed())
+  times.sort((a, b) => a - b)
+  return {
+    medianMs: quantile(times, 0.5),
+    p10Ms: quantile(times, 0.1),
+    p90Ms: quantile(times, 0.9),
+    runs: times.length
+  }
+}
+
+/** Milliseconds to classify one window with tfjs, result read back. */
 export async function measureInference(
   model: tf.LayersModel,
   config: ModelConfig,
-  { maxRuns, budgetSeconds }: { maxRuns: number; budgetSeconds: number }
+  budget: TimingBudget
 ): Promise<InferenceFigures> {
   const window = randomWindows(config, 1, 17)
   const input = window.inputs.length === 1 ? window.inputs[0] : window.inputs
-  const once = async () => {
-    const started = performance.now()
-    const output = model.predict(input) as tf.Tensor
-    await output.data()
-    output.dispose()
-    return performance.now() - started
-  }
   try {
-    for (let warm = 0; warm < 10; warm++) await once()
-    const times: number[] = []
-    const deadline = performance.now() + budgetSeconds * 1000
-    while (times.length < maxRuns && (times.length < 5 || performance.now() < deadline))
-      times.push(await once())
-    times.sort((a, b) => a - b)
+    const figures = await timeRuns(async () => {
+      const output = model.predict(input) as tf.Tensor
+      await output.data()
+      output.dispose()
+    }, budget)
     const info = await tf.profile(() => tf.tidy(() => model.predict(input) as tf.Tensor))
-    return {
-      medianMs: quantile(times, 0.5),
-      p10Ms: quantile(times, 0.1),
-      p90Ms: quantile(times, 0.9),
-      runs: times.length,
-      kernels: info.kernels.length
-    }
+    return { ...figures, kernels: info.kernels.length }
+  } finally {
+    disposeWindowTensors(window)
+  }
+}
+
+/**
+ * Milliseconds to classify one window on the plain-JS path (fast-inference), the one live prediction takes:
+ * no tfjs kernels, so `kernels` is 0. The same random window as measureInference.
+ */
+export async function measureFastInference(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  budget: TimingBudget
+): Promise<InferenceFigures> {
+  const window = randomWindows(config, 1, 17)
+  try {
+    const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
+    const predict = createFastPredictor(model, config)
+    return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
   } finally {
     disposeWindowTensors(window)
   }

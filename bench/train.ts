@@ -1,6 +1,7 @@
 /**
  * The tfjs half of `npm run bench:train`: for every backend present, the paper preset and the native-rate default
- * model, measures training windows/s, one-window inference, kernels per step, parameters and size on disk.
+ * model, measures training windows/s, one-window inference, kernels per step, parameters and size on disk;
+ * then one-window inference on the plain-JS fast path (fast-inference), which live prediction uses.
  * Prints one JSON object on stdout; bench/train.mjs builds this file, runs it beside the PyTorch peer and
  * prints the table. Usage: node <bundle> [--quick] [--backends tensorflow,wasm,cpu]
  */
@@ -13,6 +14,7 @@ import {
   buildModel,
   countLoopKernels,
   countMinimizeKernels,
+  measureFastInference,
   measureInference,
   measureTraining,
   modelSizeOnDisk,
@@ -36,6 +38,12 @@ export interface TfjsModelResult {
   kernelsPerMinimizeStep: number | null
   topKernels: { name: string; count: number }[]
   training: TrainingFigures | null
+  inference: InferenceFigures
+}
+
+/** One-window inference on the plain-JS path, which does not depend on the tfjs backend. */
+export interface FastPathResult {
+  model: 'paper' | 'native-rate'
   inference: InferenceFigures
 }
 
@@ -98,6 +106,20 @@ async function benchModel(
   }
 }
 
+async function benchFastPath(name: 'paper' | 'native-rate', config: ModelConfig): Promise<FastPathResult> {
+  const model = buildModel(config, { seed: 1 })
+  try {
+    const inference = await measureFastInference(model, config, {
+      maxRuns: quick ? 50 : 2000,
+      budgetSeconds: quick ? 1 : 4
+    })
+    log(`js fast path ${name}: inference ${inference.medianMs.toFixed(2)} ms`)
+    return { model: name, inference }
+  } finally {
+    model.dispose()
+  }
+}
+
 async function main(): Promise<void> {
   const statuses = await listBackends()
   const present = statuses.filter((status) => status.available).map((status) => status.name)
@@ -117,6 +139,8 @@ async function main(): Promise<void> {
     const train = backend !== 'cpu'
     for (const { name, config } of configs) results.push(await benchModel(choice.name, name, config, train))
   }
+  const fastPath: FastPathResult[] = []
+  for (const { name, config } of configs) fastPath.push(await benchFastPath(name, config))
   const output = {
     tfjs: tf.version.tfjs,
     cores: availableParallelism(),
@@ -130,7 +154,8 @@ async function main(): Promise<void> {
     backendStatuses: statuses,
     backends,
     configs: Object.fromEntries(configs.map(({ name, config }) => [name, config])),
-    results
+    results,
+    fastPath
   }
   process.stdout.write(`${JSON.stringify(output)}\n`)
 }

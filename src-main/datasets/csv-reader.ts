@@ -134,32 +134,8 @@ function parseCell(
   while (start < end && isBlank(buffer[start])) start++
   while (end > start && isBlank(buffer[end - 1])) end--
   if (start === end) return allowMissing ? NaN : undefined
-  let i = start
-  let negative = false
-  if (buffer[i] === MINUS || buffer[i] === PLUS) {
-    negative = buffer[i] === MINUS
-    i++
-  }
-  let mantissa = 0
-  let digits = 0
-  let decimals = 0
-  let seenDot = false
-  for (; i < end; i++) {
-    const byte = buffer[i]
-    if (byte >= ZERO && byte <= NINE) {
-      mantissa = mantissa * 10 + (byte - ZERO)
-      if (mantissa !== 0 || seenDot) digits++
-      if (seenDot) decimals++
-    } else if (byte === DOT && !seenDot) seenDot = true
-    else break
-  }
-  const sawDigit = i > start + (negative || buffer[start] === PLUS ? 1 : 0) + (seenDot ? 1 : 0)
-  // Fast path: a plain decimal whose digits fit in 2^53 and whose scale is an exact power of ten is
-  // rounded correctly by one division, the same result Number() gives.
-  if (i === end && sawDigit && digits <= 15 && decimals <= 22) {
-    const value = decimals === 0 ? mantissa : mantissa / POWERS_OF_TEN[decimals]
-    return negative ? -value : value
-  }
+  // A plain decimal takes the one-pass scan; anything else (exponent, quotes, words) the careful path.
+  if (scanNumber(buffer, start, end) === end) return scanned
   const text = cellText(buffer, start, end)
   if (allowMissing && MISSING_WORDS.has(text.toLowerCase())) return NaN
   if (text === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined

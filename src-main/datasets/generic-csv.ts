@@ -1,14 +1,14 @@
 import { basename } from 'node:path'
 import { FileFormatError, ValidationError } from '../errors'
-import type { ImportPlan } from '../store/import-writer'
-import { columnIndexes, readHeader, readNumericRows } from './csv-reader'
+import type { ImportedStream, ImportPlan } from '../store/import-writer'
+import { readNamedColumns } from './csv-reader'
 import {
-  emptyAnnotationCounts,
+  addStream,
+  importPlan,
   measuredRate,
-  rateProblem,
+  participantReport,
   round,
   streamReport,
-  totalsOf,
   type ImportReport
 } from './import-report'
 import { SourceFiles } from './source-files'
@@ -55,16 +55,8 @@ export function planCsvImport(path: string, mapping: CsvMapping): ImportPlan & {
   const file = basename(path)
   const sources = new SourceFiles()
   const buffer = sources.read(path, `csv/${file}`)
-  const header = readHeader(buffer, file)
   const wanted = mapping.timeColumn ? [mapping.timeColumn, ...mapping.columns] : mapping.columns
-  const fields = columnIndexes(header.names, wanted, file)
-  const rows = readNumericRows(buffer, file, {
-    offset: header.offset,
-    firstLine: 2,
-    fieldCount: header.names.length,
-    fields,
-    names: wanted
-  })
+  const rows = readNamedColumns(buffer, file, wanted)
   const n = rows.rowCount
   if (n === 0) throw new FileFormatError(file, 'no data rows', 2)
   const values = mapping.timeColumn ? rows.columns.slice(1) : rows.columns
@@ -103,35 +95,30 @@ export function planCsvImport(path: string, mapping: CsvMapping): ImportPlan & {
     samples
   }
   const info = streamReport(stream, file, { duplicatesRemoved: 0, outOfOrderRows: 0, missingValues: 0 })
-  const problems = [rateProblem(info)].filter((p): p is string => p !== undefined)
   const sessionName = mapping.sessionName ?? `CSV ${file}`
+  const report = participantReport(mapping.participant, sessionName)
+  const streams: ImportedStream[] = []
+  addStream(report, streams, stream, info)
   const session = {
     participantCode: mapping.participant,
     name: sessionName,
     startMs: Math.floor(times[0]),
     timezone: mapping.timezone ?? 'UTC',
     durationMs: Math.round(times[n - 1] - Math.floor(times[0])),
-    streams: [stream],
+    streams,
     markers: [],
-    annotations: []
+    annotations: [],
+    annotationCount: 0,
+    markerCount: 0
   }
-  // The mapping is part of what was imported: the same file read with another mapping is other data.
-  const contentHash = sources.contentHash(`csv ${JSON.stringify({ ...mapping, participant: undefined })}`)
-  const report: ImportReport = {
+  return importPlan({
     kind: 'csv',
     source: path,
-    contentHash,
-    participants: [
-      {
-        participant: mapping.participant,
-        sessionName,
-        streams: [info],
-        annotations: emptyAnnotationCounts(),
-        problems
-      }
-    ],
+    // The mapping is part of what was imported: the same file read with another mapping is other data.
+    contentHash: sources.contentHash(`csv ${JSON.stringify({ ...mapping, participant: undefined })}`),
+    sessions: [session],
+    participants: [report],
     problems: [],
-    totals: totalsOf([{ ...session, annotationCount: 0, markerCount: 0 }], 1)
-  }
-  return { kind: 'csv', sourcePath: path, contentHash, sessions: [session], report }
+    participantCount: 1
+  })
 }

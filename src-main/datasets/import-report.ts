@@ -1,5 +1,10 @@
-import type { AnnotationCounts, ImportReport, StreamReport } from '../ipc/contract/datasets'
-import type { ImportedStream } from '../store/import-writer'
+import type {
+  AnnotationCounts,
+  ImportReport,
+  ParticipantReport,
+  StreamReport
+} from '../ipc/contract/datasets'
+import type { ImportedSession, ImportedStream, ImportPlan } from '../store/import-writer'
 
 export type {
   AnnotationCounts,
@@ -10,6 +15,53 @@ export type {
 
 export function emptyAnnotationCounts(): AnnotationCounts {
   return { self: 0, partner: 0, external: {}, aggregate: 0 }
+}
+
+/** A planned session with the counts that the report's totals add up. */
+export type CountedSession = ImportedSession & { annotationCount: number; markerCount: number }
+
+/** The report of one participant's session, filled in as its files are read. */
+export function participantReport(
+  participant: string,
+  sessionName: string | null,
+  problems: string[] = []
+): ParticipantReport {
+  return { participant, sessionName, streams: [], annotations: emptyAnnotationCounts(), problems }
+}
+
+/** Takes a stream that was read into the session and its report, with a warning where its rate is off. */
+export function addStream(
+  report: ParticipantReport,
+  streams: ImportedStream[],
+  stream: ImportedStream,
+  info: StreamReport
+): void {
+  streams.push(stream)
+  report.streams.push(info)
+  const rate = rateProblem(info)
+  if (rate) report.problems.push(rate)
+}
+
+/** The import plan and its report, once every participant is read. */
+export function importPlan(plan: {
+  kind: ImportReport['kind']
+  source: string
+  contentHash: string
+  sessions: CountedSession[]
+  participants: ParticipantReport[]
+  problems: string[]
+  participantCount: number
+}): ImportPlan & { report: ImportReport } {
+  const { kind, source, contentHash, sessions, participants, problems, participantCount } = plan
+  const report: ImportReport = {
+    kind,
+    source,
+    contentHash,
+    participants,
+    problems,
+    totals: totalsOf(sessions, participantCount)
+  }
+  return { kind, sourcePath: source, contentHash, sessions, report }
 }
 
 export function measuredRate(times: Float64Array): number {

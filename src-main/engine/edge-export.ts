@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -11,7 +10,14 @@ import {
   type EdgeComparison
 } from './edge-comparison'
 import './layers'
-import { loadModel, modelFileNames, readModelManifest, type ModelManifest } from './model-files'
+import {
+  loadModel,
+  modelArtifacts,
+  modelDirectoryFiles,
+  modelFileNames,
+  readModelManifest,
+  writeDirectoryAtomically
+} from './model-files'
 
 /**
  * Models for small devices: the same model directory (model.json, weights.bin, manifest.json) with every float
@@ -105,16 +111,6 @@ function encodeUint8(spec: tf.io.WeightsManifestEntry, values: Float32Array): En
   return { spec: { ...spec, quantization: { dtype: 'uint8', min, scale } }, bytes: codes, maxError }
 }
 
-function valueCount(spec: tf.io.WeightsManifestEntry): number {
-  return spec.shape.reduce((product, size) => product * size, 1)
-}
-
-/** Bytes a weight takes in weights.bin, quantized or not. */
-export function storedBytes(spec: tf.io.WeightsManifestEntry): number {
-  const bytesPerValue = spec.quantization ? (spec.quantization.dtype === 'uint8' ? 1 : 2) : 4
-  return valueCount(spec) * bytesPerValue
-}
-
 export interface QuantizedWeights {
   weightSpecs: tf.io.WeightsManifestEntry[]
   weightData: ArrayBuffer
@@ -133,7 +129,7 @@ export function quantizeWeights(
   let offset = 0
   for (const spec of specs) {
     if (spec.quantization) throw new ValidationError(`weight ${spec.name} is already quantized`, 'model')
-    const length = valueCount(spec) * 4
+    const length = spec.shape.reduce((product, size) => product * size, 1) * 4
     const raw = data.slice(offset, offset + length)
     offset += length
     if (spec.dtype !== 'float32') {
@@ -169,19 +165,6 @@ export function quantizeWeights(
   }
 }
 
-/** The artifacts tfjs would save: topology, float32 weight specs and data. */
-export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let captured: tf.io.ModelArtifacts | null = null
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
-    })
-  )
-  if (!captured) throw new Error('tfjs saved no artifacts')
-  return captured
-}
-
 /** Builds a model from artifacts in memory; quantized weights are decoded by tfjs. */
 export async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(artifacts))
@@ -193,79 +176,6 @@ async function readJsonFile(file: string): Promise<Record<string, unknown>> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${file} is missing`)
     throw new FileFormatError(file, `not JSON: ${(error as Error).message}`)
-  }
-}
-
-/**
- * Loads a model directory whose weights may be quantized (model-files' loader expects 4 bytes a value). The
- * size of weights.bin is checked against the specs before tfjs decodes it.
- */
-export async function loadEdgeModel(
-  directory: string
-): Promise<{ model: tf.LayersModel; manifest: ModelManifest }> {
-  const manifest = await readModelManifest(directory)
-  const topologyFile = path.join(directory, modelFileNames.topology)
-  const modelJson = (await readJsonFile(topologyFile)) as unknown as tf.io.ModelJSON
-  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-    throw new FileFormatError(topologyFile, 'lacks modelTopology or weightsManifest')
-  }
-  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights)
-  const weightsFile = path.join(directory, modelFileNames.weights)
-  const weights = await fs.readFile(weightsFile).catch(() => {
-    throw new NotFoundError(`no weights in ${directory}: ${modelFileNames.weights} is missing`)
-  })
-  const expected = weightSpecs.reduce((total, spec) => total + storedBytes(spec), 0)
-  if (weights.length !== expected) {
-    throw new FileFormatError(
-      weightsFile,
-      `holds ${weights.length} bytes, the manifest describes ${expected}`
-    )
-  }
-  const model = await modelFromArtifacts({
-    modelTopology: modelJson.modelTopology,
-    weightSpecs,
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)
-  })
-  return { model, manifest }
-}
-
-/** Writes every file into a temporary directory beside the target, fsynced, then renames it into place. */
-export async function writeDirectoryAtomically(
-  directory: string,
-  files: Record<string, string | Uint8Array>
-): Promise<void> {
-  const target = path.resolve(directory)
-  const parent = path.dirname(target)
-  await fs.mkdir(parent, { recursive: true })
-  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`
-  const temporary = path.join(parent, `.${path.basename(target)}.tmp-${suffix}`)
-  await fs.mkdir(temporary)
-  try {
-    for (const [name, data] of Object.entries(files)) {
-      const handle = await fs.open(path.join(temporary, name), 'w')
-      try {
-        await handle.writeFile(data)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-    }
-    const exists = await fs.stat(target).then(
-      () => true,
-      () => false
-    )
-    if (exists) {
-      // rename() cannot replace a non-empty directory: move the old one aside first, then drop it.
-      const previous = path.join(parent, `.${path.basename(target)}.old-${suffix}`)
-      await fs.rename(target, previous)
-      await fs.rename(temporary, target)
-      await fs.rm(previous, { recursive: true, force: true })
-    } else {
-      await fs.rename(temporary, target)
-    }
-  } catch (error) {
-    await fs.rm(temporary, { recursive: true, force: true })
-    throw error
   }
 }
 
@@ -304,14 +214,6 @@ export async function saveEdgeModel(
 ): Promise<void> {
   const sourceManifest = await readJsonFile(path.join(sourceDirectory, modelFileNames.manifest))
   await readModelManifest(sourceDirectory)
-  const { artifacts } = edge
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: [`./${modelFileNames.weights}`], weights: artifacts.weightSpecs ?? [] }]
-  }
   const manifest = {
     ...sourceManifest,
     createdAt: new Date().toISOString(),
@@ -319,11 +221,7 @@ export async function saveEdgeModel(
     weightDtype: dtype,
     edge: { dtype, sourceModel: path.resolve(sourceDirectory), ...details }
   }
-  await writeDirectoryAtomically(directory, {
-    [modelFileNames.topology]: JSON.stringify(modelJson),
-    [modelFileNames.weights]: new Uint8Array(artifacts.weightData as ArrayBuffer),
-    [modelFileNames.manifest]: `${JSON.stringify(manifest, null, 2)}\n`
-  })
+  await writeDirectoryAtomically(directory, modelDirectoryFiles(edge.artifacts, manifest))
 }
 
 /** Bytes of the files of a model directory. */

@@ -68,81 +68,13 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * A tf.io handler over a model directory: model.json (topology + weights manifest, tfjs's layers-model format)
- * and weights.bin. Saving writes into the directory given, which the caller makes a temporary one.
+ * Writes a directory atomically: every file is written and fsynced in a temporary directory beside the
+ * target, then renamed into place; an existing directory is replaced only once the new one is complete.
  */
-export class ModelDirectoryHandler implements tf.io.IOHandler {
-  constructor(private readonly directory: string) {}
-
-  async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-    const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0))
-    const modelJson = {
-      format: 'layers-model',
-      generatedBy: artifacts.generatedBy,
-      convertedBy: artifacts.convertedBy ?? null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: [`./${modelFileNames.weights}`], weights: artifacts.weightSpecs ?? [] }]
-    }
-    await writeFileSynced(path.join(this.directory, modelFileNames.topology), JSON.stringify(modelJson))
-    await writeFileSynced(path.join(this.directory, modelFileNames.weights), new Uint8Array(weightData))
-    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
-  }
-
-  async load(): Promise<tf.io.ModelArtifacts> {
-    const topologyFile = path.join(this.directory, modelFileNames.topology)
-    if (!(await exists(topologyFile)))
-      throw new NotFoundError(`no model in ${this.directory}: ${modelFileNames.topology} is missing`)
-    let modelJson: tf.io.ModelJSON
-    try {
-      modelJson = JSON.parse(await fs.readFile(topologyFile, 'utf8')) as tf.io.ModelJSON
-    } catch (error) {
-      throw new FileFormatError(topologyFile, `not JSON: ${(error as Error).message}`)
-    }
-    if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
-      throw new FileFormatError(topologyFile, 'lacks modelTopology or weightsManifest')
-    }
-    const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights)
-    const weightsFile = path.join(this.directory, modelFileNames.weights)
-    const weights = await fs.readFile(weightsFile).catch(() => {
-      throw new NotFoundError(`no weights in ${this.directory}: ${modelFileNames.weights} is missing`)
-    })
-    const expectedBytes = weightSpecs.reduce(
-      (total, spec) => total + spec.shape.reduce((product, size) => product * size, 1) * 4,
-      0
-    )
-    if (weights.length !== expectedBytes) {
-      throw new FileFormatError(
-        weightsFile,
-        `holds ${weights.length} bytes, the manifest describes ${expectedBytes}`
-      )
-    }
-    return {
-      modelTopology: modelJson.modelTopology,
-      weightSpecs,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-      format: modelJson.format,
-      generatedBy: modelJson.generatedBy,
-      convertedBy: modelJson.convertedBy ?? undefined
-    }
-  }
-}
-
-/**
- * Saves a model directory atomically: everything is written and fsynced in a temporary directory beside the
- * target, then renamed into place; an existing model is replaced only once the new one is complete.
- */
-export async function saveModel(
-  model: tf.LayersModel,
+export async function writeDirectoryAtomically(
   directory: string,
-  fields: ModelManifestFields
-): Promise<ModelManifest> {
-  const manifest = modelManifestSchema.parse({
-    ...fields,
-    format: 'emoheal-model',
-    version: 1,
-    createdAt: new Date().toISOString(),
-    parameterCount: model.countParams()
-  })
+  files: Record<string, string | Uint8Array>
+): Promise<void> {
   const target = path.resolve(directory)
   const parent = path.dirname(target)
   const base = path.basename(target)
@@ -151,11 +83,7 @@ export async function saveModel(
   const temporary = path.join(parent, `.${base}.tmp-${suffix}`)
   await fs.mkdir(temporary)
   try {
-    await model.save(new ModelDirectoryHandler(temporary))
-    await writeFileSynced(
-      path.join(temporary, modelFileNames.manifest),
-      `${JSON.stringify(manifest, null, 2)}\n`
-    )
+    for (const [name, data] of Object.entries(files)) await writeFileSynced(path.join(temporary, name), data)
     await syncDirectory(temporary)
     if (await exists(target)) {
       // rename() cannot replace a non-empty directory: move the old one aside, then drop it.
@@ -171,6 +99,105 @@ export async function saveModel(
     await fs.rm(temporary, { recursive: true, force: true })
     throw error
   }
+}
+
+function valueCount(spec: tf.io.WeightsManifestEntry): number {
+  return spec.shape.reduce((product, size) => product * size, 1)
+}
+
+/** Bytes a weight takes in weights.bin: 4 a value, or 2 (float16, uint16) or 1 (uint8) when quantized. */
+export function storedBytes(spec: tf.io.WeightsManifestEntry): number {
+  const dtype = spec.quantization?.dtype
+  const bytesPerValue = dtype === undefined ? 4 : dtype === 'uint8' ? 1 : 2
+  return valueCount(spec) * bytesPerValue
+}
+
+/** The artifacts tfjs saves for a model (topology, weight specs and data), captured in memory. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | null = null
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
+    })
+  )
+  if (!captured) throw new Error('tfjs saved no artifacts')
+  return captured
+}
+
+/**
+ * The files of a model directory: model.json (topology + weights manifest, tfjs's layers-model format),
+ * weights.bin (float32 or quantized, as the weight specs say) and manifest.json.
+ */
+export function modelDirectoryFiles(
+  artifacts: tf.io.ModelArtifacts,
+  manifest: Record<string, unknown>
+): Record<string, string | Uint8Array> {
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: [`./${modelFileNames.weights}`], weights: artifacts.weightSpecs ?? [] }]
+  }
+  const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0))
+  return {
+    [modelFileNames.topology]: JSON.stringify(modelJson),
+    [modelFileNames.weights]: new Uint8Array(weightData),
+    [modelFileNames.manifest]: `${JSON.stringify(manifest, null, 2)}\n`
+  }
+}
+
+/** Reads model.json and weights.bin of a model directory; weights.bin is checked against the weight specs. */
+async function readModelArtifacts(directory: string): Promise<tf.io.ModelArtifacts> {
+  const topologyFile = path.join(directory, modelFileNames.topology)
+  if (!(await exists(topologyFile)))
+    throw new NotFoundError(`no model in ${directory}: ${modelFileNames.topology} is missing`)
+  let modelJson: tf.io.ModelJSON
+  try {
+    modelJson = JSON.parse(await fs.readFile(topologyFile, 'utf8')) as tf.io.ModelJSON
+  } catch (error) {
+    throw new FileFormatError(topologyFile, `not JSON: ${(error as Error).message}`)
+  }
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+    throw new FileFormatError(topologyFile, 'lacks modelTopology or weightsManifest')
+  }
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights)
+  const weightsFile = path.join(directory, modelFileNames.weights)
+  const weights = await fs.readFile(weightsFile).catch(() => {
+    throw new NotFoundError(`no weights in ${directory}: ${modelFileNames.weights} is missing`)
+  })
+  const expectedBytes = weightSpecs.reduce((total, spec) => total + storedBytes(spec), 0)
+  if (weights.length !== expectedBytes) {
+    throw new FileFormatError(
+      weightsFile,
+      `holds ${weights.length} bytes, the manifest describes ${expectedBytes}`
+    )
+  }
+  return {
+    modelTopology: modelJson.modelTopology,
+    weightSpecs,
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    format: modelJson.format,
+    generatedBy: modelJson.generatedBy,
+    convertedBy: modelJson.convertedBy ?? undefined
+  }
+}
+
+/** Saves a model directory atomically (see writeDirectoryAtomically). */
+export async function saveModel(
+  model: tf.LayersModel,
+  directory: string,
+  fields: ModelManifestFields
+): Promise<ModelManifest> {
+  const manifest = modelManifestSchema.parse({
+    ...fields,
+    format: 'emoheal-model',
+    version: 1,
+    createdAt: new Date().toISOString(),
+    parameterCount: model.countParams()
+  })
+  await writeDirectoryAtomically(directory, modelDirectoryFiles(await modelArtifacts(model), manifest))
   return manifest
 }
 
@@ -199,6 +226,7 @@ export interface LoadedModel {
 
 export async function loadModel(directory: string): Promise<LoadedModel> {
   const manifest = await readModelManifest(directory)
-  const model = await tf.loadLayersModel(new ModelDirectoryHandler(directory))
+  // tfjs decodes float16 and uint8 weights to float32 as it builds the model.
+  const model = await tf.loadLayersModel(tf.io.fromMemory(await readModelArtifacts(directory)))
   return { model, manifest }
 }

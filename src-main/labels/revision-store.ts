@@ -48,14 +48,9 @@ export class RevisionStore {
     private readonly now: () => number = Date.now
   ) {}
 
-  add(input: {
-    sessionId: number
-    target: LabelTarget
-    windowEndMs: number
-    oldValue: number | null
-    newValue: number | null
-    reason: string
-  }): LabelRevision {
+  add(
+    input: Pick<LabelRevision, 'sessionId' | 'target' | 'windowEndMs' | 'oldValue' | 'newValue' | 'reason'>
+  ): LabelRevision {
     checkRating(input.newValue)
     const reason = requireReason(input.reason, 'reason')
     const result = this.db

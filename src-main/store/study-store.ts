@@ -1,7 +1,12 @@
 import { ConflictError, NotFoundError } from '../errors'
+import type { z } from 'zod'
 import type { Participant, Session, StreamInfo, StudyInfo } from '../ipc/contract'
+import type { sessionInput } from '../ipc/contract/studies'
 import { LATEST_SCHEMA_VERSION } from './migrations'
 import { openStudyFile, type Db, type OpenStudyOptions } from './study-file'
+
+/** A session's own fields, as the contract's sessionInput validates them. */
+type SessionFields = z.output<typeof sessionInput>
 
 interface SessionRow {
   id: number
@@ -173,15 +178,7 @@ export class StudyStore {
     return this.toSessions([row])[0]
   }
 
-  createSession(input: {
-    participantId: number
-    name: string
-    startMs: number
-    timezone: string
-    durationMs: number | null
-    notes: string
-    source?: string
-  }): Session {
+  createSession(input: SessionFields & { source?: string }): Session {
     this.getParticipant(input.participantId)
     const result = this.db
       .prepare(
@@ -201,15 +198,7 @@ export class StudyStore {
     return this.getSession(Number(result.lastInsertRowid))
   }
 
-  updateSession(input: {
-    id: number
-    participantId: number
-    name: string
-    startMs: number
-    timezone: string
-    durationMs: number | null
-    notes: string
-  }): Session {
+  updateSession(input: SessionFields & { id: number }): Session {
     this.getSession(input.id)
     this.getParticipant(input.participantId)
     this.db

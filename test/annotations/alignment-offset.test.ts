@@ -9,13 +9,15 @@ describe('sessions.setAlignmentOffset through the IPC dispatcher', () => {
   let context: AppContext | undefined
   afterEach(() => context?.close())
 
-  it('stores the offset with the session, survives reopening, and refuses a non-number', async () => {
-    const path = join(tempDir('emoheal-offset-'), 'o.emoheal-study')
-    context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
-    const handlers = createHandlers()
-    context.openStudy(path, true, 'Offsets')
-    const participant = context.study().createParticipant({ code: 'P1', notes: '' })
-    const session = context.study().createSession({
+  /** A new study file opened through the app context, with one participant and one session at time 0. */
+  function openStudyWithSession(file: string, title: string) {
+    const path = join(tempDir('emoheal-offset-'), file)
+    const opened = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
+    // Closed after each test.
+    context = opened
+    opened.openStudy(path, true, title)
+    const participant = opened.study().createParticipant({ code: 'P1', notes: '' })
+    const session = opened.study().createSession({
       participantId: participant.id,
       name: 'S',
       startMs: 0,
@@ -23,6 +25,11 @@ describe('sessions.setAlignmentOffset through the IPC dispatcher', () => {
       durationMs: null,
       notes: ''
     })
+    return { path, handlers: createHandlers(), session, context: opened }
+  }
+
+  it('stores the offset with the session, survives reopening, and refuses a non-number', async () => {
+    const { path, handlers, session, context } = openStudyWithSession('o.emoheal-study', 'Offsets')
 
     const set = await dispatch(handlers, context, 'sessions.setAlignmentOffset', {
       id: session.id,
@@ -47,19 +54,7 @@ describe('sessions.setAlignmentOffset through the IPC dispatcher', () => {
   })
 
   it('creates and edits a manual annotation over IPC and refuses an inverted range by field', async () => {
-    const path = join(tempDir('emoheal-offset-'), 'a.emoheal-study')
-    context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
-    const handlers = createHandlers()
-    context.openStudy(path, true, 'Annotations')
-    const participant = context.study().createParticipant({ code: 'P1', notes: '' })
-    const session = context.study().createSession({
-      participantId: participant.id,
-      name: 'S',
-      startMs: 0,
-      timezone: 'UTC',
-      durationMs: null,
-      notes: ''
-    })
+    const { handlers, session, context } = openStudyWithSession('a.emoheal-study', 'Annotations')
     const created = await dispatch(handlers, context, 'annotations.create', {
       sessionId: session.id,
       startMs: 100,

@@ -1,11 +1,8 @@
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AnnotationStore } from '../../src-main/store/annotation-store'
-import { StudyStore } from '../../src-main/store/study-store'
+import type { StudyStore } from '../../src-main/store/study-store'
 import { AnnotationEditor, type AnnotationApi } from '../../src-renderer/src/viewer/annotation-editor'
-import { tempDir } from '../e2e/harness'
-
-const START = Date.UTC(2026, 2, 4, 0, 30, 0)
+import { SESSION_START as START, studyWithSession } from '../study-fixture'
 
 /** The editor's writes, done on a real study file as the IPC handlers do. */
 function storeApi(store: AnnotationStore): AnnotationApi {
@@ -28,25 +25,18 @@ describe('annotation editing with undo and redo on a real study file', () => {
   afterEach(() => study?.close())
 
   function setup() {
-    study = new StudyStore(join(tempDir('emoheal-annotate-'), 'a.emoheal-study'), { create: true, name: 'A' })
-    const participant = study.createParticipant({ code: 'P1', notes: '' })
-    const session = study.createSession({
-      participantId: participant.id,
-      name: 'S',
-      startMs: START,
-      timezone: 'UTC',
-      durationMs: null,
-      notes: ''
-    })
+    const fixture = studyWithSession(null)
+    study = fixture.study
+    const { sessionId } = fixture
     const store = new AnnotationStore(study.db)
-    const editor = new AnnotationEditor(storeApi(store), session.id)
+    const editor = new AnnotationEditor(storeApi(store), sessionId)
     const rows = () =>
       study!.db
         .prepare(
           "SELECT start_ms, end_ms, arousal, valence, emotions FROM annotation WHERE source = 'manual' ORDER BY start_ms"
         )
         .all()
-    return { session, store, editor, rows }
+    return { sessionId, store, editor, rows }
   }
 
   it('creates, edits, deletes and walks the history back and forth, with the database matching each step', async () => {
@@ -104,22 +94,22 @@ describe('annotation editing with undo and redo on a real study file', () => {
   })
 
   it('undoes marker creation, moves and deletion', async () => {
-    const { session, store, editor } = setup()
+    const { sessionId, store, editor } = setup()
     const id = await editor.createMarker({ timeMs: START + 500, label: 'laugh' })
     await editor.updateMarker(id, { timeMs: START + 900 }, 'move marker')
-    expect(store.listMarkers(session.id).map((m) => [m.timeMs, m.label])).toEqual([[START + 900, 'laugh']])
+    expect(store.listMarkers(sessionId).map((m) => [m.timeMs, m.label])).toEqual([[START + 900, 'laugh']])
     await editor.deleteMarker(id)
-    expect(store.listMarkers(session.id)).toEqual([])
+    expect(store.listMarkers(sessionId)).toEqual([])
     await editor.undo()
     await editor.undo()
-    expect(store.listMarkers(session.id).map((m) => [m.timeMs, m.label])).toEqual([[START + 500, 'laugh']])
+    expect(store.listMarkers(sessionId).map((m) => [m.timeMs, m.label])).toEqual([[START + 500, 'laugh']])
     await editor.undo()
-    expect(store.listMarkers(session.id)).toEqual([])
+    expect(store.listMarkers(sessionId)).toEqual([])
   })
 
   it('records nothing when a write is refused, and refuses to edit a participant report', async () => {
-    const { session, store, editor } = setup()
-    const [reportId] = store.insertAnnotations(session.id, [
+    const { sessionId, store, editor } = setup()
+    const [reportId] = store.insertAnnotations(sessionId, [
       { source: 'self', rater: '', startMs: START, endMs: START + 5000, arousal: 2, valence: 3, emotions: {} }
     ])
     expect(() =>

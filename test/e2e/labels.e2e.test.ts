@@ -15,6 +15,7 @@ import {
   type BrowserSession,
   type ServeProcess
 } from './harness'
+import { revisionRowsIn, type RevisionRow } from '../study-fixture'
 
 const reason = browserUnavailableReason()
 if (reason) console.warn(`[e2e labels] skipped: ${reason}`)
@@ -48,29 +49,6 @@ function reportsOf(sessionSeed: number): NewAnnotation[] {
       }
     ]
   }).flat()
-}
-
-interface RevisionRow {
-  target: string
-  window_end_ms: number
-  old_value: number | null
-  new_value: number | null
-  reason: string
-  reverted_ms: number | null
-  revert_reason: string | null
-}
-
-function revisionsIn(studyPath: string): RevisionRow[] {
-  const db = new Database(studyPath, { readonly: true })
-  try {
-    return db
-      .prepare(
-        'SELECT target, window_end_ms, old_value, new_value, reason, reverted_ms, revert_reason FROM label_revision'
-      )
-      .all() as RevisionRow[]
-  } finally {
-    db.close()
-  }
 }
 
 describe.skipIf(reason !== null)('Labels page in Chromium against emoheal serve', () => {
@@ -108,7 +86,7 @@ describe.skipIf(reason !== null)('Labels page in Chromium against emoheal serve'
     await serve?.stop()
   })
 
-  const revisions = (): RevisionRow[] => revisionsIn(studyPath)
+  const revisions = (): RevisionRow[] => revisionRowsIn(studyPath)
 
   it('opens the session of the route, corrects a label with a reason, reverts it, and writes both to the study file', async () => {
     const { page } = browser
@@ -258,7 +236,7 @@ describe.skipIf(reason !== null)('Labels page on an imported synthetic K-EmoCon 
     await page.getByTestId('labels-correction-save').click()
     await page.getByTestId('labels-correction').waitFor({ state: 'detached' })
     await expect(row.getByTestId('labels-row-corrected').textContent()).resolves.toBe('yes')
-    expect(revisionsIn(studyPath)).toEqual([
+    expect(revisionRowsIn(studyPath)).toEqual([
       {
         target: 'arousal',
         window_end_ms: chosen.endMs,
@@ -276,7 +254,7 @@ describe.skipIf(reason !== null)('Labels page on an imported synthetic K-EmoCon 
     await page.getByTestId('labels-revert-confirm').click()
     await page.getByTestId('labels-revision-reverted').waitFor()
     await expect.poll(() => row.getByTestId('labels-row-label').textContent()).toBe(String(chosen.arousal))
-    expect(revisionsIn(studyPath)[0]).toMatchObject({
+    expect(revisionRowsIn(studyPath)[0]).toMatchObject({
       reverted_ms: expect.any(Number),
       revert_reason: 'checked the video again'
     })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { listBackends, threadsPerJob, useBackend } from '../../src-main/engine/backend'
 import { ValidationError } from '../../src-main/errors'
+import { pseudoRandom } from './pseudo-random'
 
 const nativeBinding = join(
   __dirname,
@@ -13,13 +14,9 @@ const hasNative = existsSync(nativeBinding)
 if (!hasNative)
   console.log(`skipping the tensorflow checks: no binding at ${nativeBinding} (run "npm run setup:native")`)
 
-/** Deterministic numbers without Math.random, so a failure can be reproduced. */
+/** Deterministic numbers in [-0.5, 0.5) without Math.random, so a failure can be reproduced. */
 function numbers(count: number, seed: number): number[] {
-  let state = seed
-  return Array.from({ length: count }, () => {
-    state = (state * 1103515245 + 12345) % 2147483648
-    return state / 2147483648 - 0.5
-  })
+  return pseudoRandom(seed, count).map((value) => value / 2)
 }
 
 const batch = 2

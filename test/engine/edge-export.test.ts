@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseCommandArgs } from '../../src-main/cli/command'
 import { modelExportEdgeCommand } from '../../src-main/cli/commands/model-edge'
-import {
-  exportEdgeModel,
-  float16Bits,
-  loadEdgeModel,
-  quantizeWeights
-} from '../../src-main/engine/edge-export'
+import { predictCommand } from '../../src-main/cli/commands/predict'
+import { exportEdgeModel, float16Bits, quantizeWeights } from '../../src-main/engine/edge-export'
 import { buildModel, type ModelConfigInput } from '../../src-main/engine/model'
 import { loadModel, saveModel } from '../../src-main/engine/model-files'
 import { extractWindows } from '../../src-main/engine/windows/extract'
@@ -125,7 +122,7 @@ describe('edge export of a saved model', () => {
       const result = await exportEdgeModel(source, out, { dtype, randomWindows: 128 })
 
       const float = await loadModel(source)
-      const edge = await loadEdgeModel(out)
+      const edge = await loadModel(out)
       const inputs = randomInputs([[20, 5]], 64, 21)
       const expected = await probabilities(float.model, inputs)
       const actual = await probabilities(edge.model, inputs)
@@ -167,7 +164,7 @@ describe('edge export of a saved model', () => {
     const out = join(dir, 'native-edge')
     const result = await exportEdgeModel(source, out, { dtype: 'float16', randomWindows: 32 })
     const float = await loadModel(source)
-    const edge = await loadEdgeModel(out)
+    const edge = await loadModel(out)
     const inputs = randomInputs(
       [
         [320, 1],
@@ -208,7 +205,7 @@ describe('edge export of a saved model', () => {
         )
       }
       const float = await loadModel(source)
-      const edge = await loadEdgeModel(out)
+      const edge = await loadModel(out)
       expect(result.evaluation.float32Accuracy).toBeCloseTo(await accuracyOf(float.model), 10)
       expect(result.evaluation.edgeAccuracy).toBeCloseTo(await accuracyOf(edge.model), 10)
       expect(result.evaluation.accuracyChange).toBeCloseTo(
@@ -236,5 +233,45 @@ describe('edge export of a saved model', () => {
       progress: () => undefined
     })
     await expect(run).rejects.toThrow(/--dtype must be one of float16, uint8, got "int4"/)
+  })
+
+  it('emoheal predict --model <edge dir> --input windows.json loads the quantized weights', async () => {
+    const source = await savedModel('paper-predict', { kind: 'paper' }, 4)
+    const out = join(dir, 'paper-predict-edge')
+    await exportEdgeModel(source, out, { dtype: 'uint8', randomWindows: 16 })
+    const inputs = randomInputs([[20, 5]], 3, 41)
+    const windows = (await inputs[0].array()) as number[][][]
+    const edge = await loadModel(out)
+    const float = await loadModel(source)
+    const expected = await probabilities(edge.model, inputs)
+    const floatExpected = await probabilities(float.model, inputs)
+    const predict = async (count: number) => {
+      const file = join(dir, `windows-${count}.json`)
+      const channels = ['hr', 'eda', 'temp', 'bvp', 'acc_mag']
+      writeFileSync(file, JSON.stringify({ channels, windows: windows.slice(0, count) }))
+      const argv = ['--model', out, '--input', file, '--backend', 'wasm', '--json']
+      const { values, positionals } = parseCommandArgs(predictCommand, argv)
+      return (await predictCommand.run({ values, positionals, json: true, progress: () => undefined })) as {
+        probabilities: number[][]
+        windows: number
+      }
+    }
+    // Several windows go through tfjs; one window through the plain-JS forward pass.
+    for (const count of [3, 1]) {
+      const result = await predict(count)
+      expect(result.windows).toBe(count)
+      result.probabilities.forEach((row, i) =>
+        row.forEach((p, c) => {
+          expect(Math.abs(p - expected[i][c])).toBeLessThan(1e-5)
+          expect(Math.abs(p - floatExpected[i][c])).toBeLessThan(0.03)
+        })
+      )
+    }
+    // The uint8 weights, not the float32 ones, made these probabilities.
+    const moved = expected.some((row, i) => row.some((p, c) => Math.abs(p - floatExpected[i][c]) > 1e-6))
+    expect(moved).toBe(true)
+    tf.dispose(inputs)
+    edge.model.dispose()
+    float.model.dispose()
   })
 })

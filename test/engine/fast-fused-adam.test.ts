@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { FusedAdam } from '../../src-main/engine/training/fused-adam'
+import { pseudoRandom } from './pseudo-random'
 
 beforeAll(async () => {
   await tf.setBackend('wasm')
@@ -35,14 +36,6 @@ class ReferenceAdam {
       return weight - (this.lr * mHat) / (Math.sqrt(vHat) + this.eps)
     })
   }
-}
-
-function pseudoRandom(seed: number, count: number): number[] {
-  let state = seed
-  return Array.from({ length: count }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31
-    return state / 2 ** 30 - 1
-  })
 }
 
 describe('FusedAdam', () => {

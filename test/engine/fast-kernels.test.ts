@@ -6,6 +6,7 @@ import { groupedMatMul, setGroupedMatMulForm } from '../../src-main/engine/layer
 import { groupedConvolution, setConvolutionForm } from '../../src-main/engine/layers/grouped-ops'
 import '../../src-main/engine/layers/lean-gradients'
 import { useCachedReshapeShapes } from '../../src-main/engine/layers/native-reshape'
+import { pseudoRandom } from './pseudo-random'
 
 const available = (await listBackends())
   .filter((backend) => backend.available && (backend.name === 'tensorflow' || backend.name === 'wasm'))
@@ -16,14 +17,6 @@ afterAll(() => {
   setGroupedMatMulForm('auto')
   setConvolutionForm('auto')
 })
-
-function pseudoRandom(seed: number, count: number): number[] {
-  let state = seed
-  return Array.from({ length: count }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31
-    return state / 2 ** 30 - 1
-  })
-}
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
   expect(actual.length).toBe(expected.length)

@@ -9,8 +9,8 @@ import type { CliCommand, CliInput } from '../../src-main/cli/command'
 import { parseCommandArgs } from '../../src-main/cli/command'
 import { useBackend } from '../../src-main/engine/backend'
 import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
-import { exportPaperWeights, writeSafetensors } from '../../src-main/engine/torch'
 import { numbers } from './layers-reference'
+import { writePaperSafetensors } from './paper-safetensors'
 
 let directory: string
 let weightsFile: string
@@ -20,11 +20,8 @@ const channels = ['hr', 'eda', 'temp', 'bvp', 'acc_mag']
 beforeAll(async () => {
   await useBackend('wasm')
   directory = mkdtempSync(path.join(tmpdir(), 'emoheal-model-cli-'))
-  const config = parseModelConfig({ kind: 'paper' }) as PaperModelConfig
-  const model = buildModel(config, { seed: 8 })
   weightsFile = path.join(directory, 'weights.safetensors')
-  writeFileSync(weightsFile, writeSafetensors(exportPaperWeights(model, config)))
-  model.dispose()
+  writePaperSafetensors(weightsFile, 8)
   modelDir = path.join(directory, 'model')
 })
 afterAll(() => rmSync(directory, { recursive: true, force: true }))

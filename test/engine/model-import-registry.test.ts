@@ -6,10 +6,9 @@ import { parseCommandArgs, type CliInput } from '../../src-main/cli/command'
 import { modelImportTorchCommand } from '../../src-main/cli/commands/model'
 import { useBackend } from '../../src-main/engine/backend'
 import { loadModel } from '../../src-main/engine/model-files'
-import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
-import { exportPaperWeights, writeSafetensors } from '../../src-main/engine/torch'
 import { ModelStore } from '../../src-main/store/model-store'
 import { StudyStore } from '../../src-main/store/study-store'
+import { writePaperSafetensors } from './paper-safetensors'
 
 let directory: string
 let weightsFile: string
@@ -18,11 +17,8 @@ let studyPath: string
 beforeAll(async () => {
   await useBackend('wasm')
   directory = mkdtempSync(path.join(tmpdir(), 'emoheal-import-registry-'))
-  const config = parseModelConfig({ kind: 'paper' }) as PaperModelConfig
-  const model = buildModel(config, { seed: 3 })
   weightsFile = path.join(directory, 'authors.safetensors')
-  writeFileSync(weightsFile, writeSafetensors(exportPaperWeights(model, config)))
-  model.dispose()
+  writePaperSafetensors(weightsFile, 3)
   studyPath = path.join(directory, 'lab.emoheal-study')
   new StudyStore(studyPath, { create: true, name: 'Import' }).close()
 })

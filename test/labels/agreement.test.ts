@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { cohenKappa, krippendorffOrdinalAlpha, quadraticKappa } from '../../src-main/labels/agreement'
 import { labelAgreement } from '../../src-main/labels/label-agreement'
 import type { StudyStore } from '../../src-main/store/study-store'
-import { report, SESSION_START, studyWithSession } from './study-fixture'
+import { report, SESSION_START, studyWithSession } from '../study-fixture'
 
 const repeat = (pair: [number, number], times: number): [number, number][] =>
   Array.from({ length: times }, () => pair)

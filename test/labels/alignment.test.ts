@@ -9,7 +9,7 @@ import {
 } from '../../src-main/labels/alignment'
 import { windowLabels } from '../../src-main/labels/window-labels'
 import type { StudyStore } from '../../src-main/store/study-store'
-import { report, SESSION_START, studyWithSession } from './study-fixture'
+import { report, SESSION_START, studyWithSession } from '../study-fixture'
 
 describe('alignment arithmetic', () => {
   it('moves report time onto signal time by the offset and back', () => {

@@ -7,7 +7,7 @@ import { exportLabels, WINDOW_COLUMNS } from '../../src-main/export/labels-expor
 import { correctLabel } from '../../src-main/labels/window-table'
 import type { StudyStore } from '../../src-main/store/study-store'
 import { tempDir } from '../e2e/harness'
-import { report, SESSION_START, studyWithSession } from './study-fixture'
+import { report, SESSION_START, studyWithSession } from '../study-fixture'
 
 function parseCsv(text: string): Record<string, string>[] {
   const [header, ...lines] = text.trim().split('\n')

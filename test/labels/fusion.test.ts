@@ -8,7 +8,7 @@ import {
 } from '../../src-main/labels/fusion'
 import { windowLabels } from '../../src-main/labels/window-labels'
 import type { StudyStore } from '../../src-main/store/study-store'
-import { report, studyWithSession } from './study-fixture'
+import { report, studyWithSession } from '../study-fixture'
 
 describe('fusion rules', () => {
   it('takes the published aggregate where it has a value, else the mean of the raters present', () => {

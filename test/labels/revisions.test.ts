@@ -1,21 +1,10 @@
-import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConflictError, NotFoundError, ValidationError } from '../../src-main/errors'
 import { RevisionStore } from '../../src-main/labels/revision-store'
 import { correctLabel, windowTable } from '../../src-main/labels/window-table'
 import { windowLabels } from '../../src-main/labels/window-labels'
 import type { StudyStore } from '../../src-main/store/study-store'
-import { report, SESSION_START, studyWithSession } from './study-fixture'
-
-interface RevisionRow {
-  target: string
-  window_end_ms: number
-  old_value: number | null
-  new_value: number | null
-  reason: string
-  reverted_ms: number | null
-  revert_reason: string | null
-}
+import { report, revisionRowsIn, SESSION_START, studyWithSession } from '../study-fixture'
 
 describe('label corrections on a study file', () => {
   let study: StudyStore | undefined
@@ -33,19 +22,6 @@ describe('label corrections on a study file', () => {
     return { study: fixture.study, sessionId: fixture.sessionId, path: fixture.study.path }
   }
 
-  const rowsIn = (path: string): RevisionRow[] => {
-    const db = new Database(path, { readonly: true })
-    try {
-      return db
-        .prepare(
-          'SELECT target, window_end_ms, old_value, new_value, reason, reverted_ms, revert_reason FROM label_revision ORDER BY id'
-        )
-        .all() as RevisionRow[]
-    } finally {
-      db.close()
-    }
-  }
-
   it('writes a revision with old and new value and reason, applies it, and reverts it', () => {
     const { study, sessionId, path } = setUp()
     const reportEndMs = SESSION_START + 5_000
@@ -60,7 +36,7 @@ describe('label corrections on a study file', () => {
     expect(revision).toMatchObject({ oldValue: 1, newValue: 4, reason: 'rater mis-click', revertedMs: null })
 
     // Another connection reads what was written, as any other tool would.
-    expect(rowsIn(path)).toEqual([
+    expect(revisionRowsIn(path)).toEqual([
       {
         target: 'arousal',
         window_end_ms: reportEndMs,
@@ -96,7 +72,7 @@ describe('label corrections on a study file', () => {
 
     const reverted = new RevisionStore(study.db).revert(revision.id, 'the rater was right')
     expect(reverted.revertedMs).not.toBeNull()
-    expect(rowsIn(path)[0]).toMatchObject({
+    expect(revisionRowsIn(path)[0]).toMatchObject({
       new_value: 4,
       reverted_ms: reverted.revertedMs,
       revert_reason: 'the rater was right'
@@ -175,7 +151,7 @@ describe('label corrections on a study file', () => {
       })
     ).toThrow(ValidationError)
     expect(() => new RevisionStore(study.db).revert(999, 'x')).toThrow(NotFoundError)
-    expect(rowsIn(study.path)).toEqual([])
+    expect(revisionRowsIn(study.path)).toEqual([])
   })
 
   it('keeps a correction with its report when the alignment offset changes', () => {

@@ -1,34 +1,21 @@
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { base64ToFloat32 } from '../../src-main/signal/base64'
 import { StreamCache } from '../../src-main/signal/stream-cache'
 import { SignalViewService } from '../../src-main/signal/view-service'
 import { SignalStore } from '../../src-main/store/signal-store'
-import { StudyStore } from '../../src-main/store/study-store'
-import { tempDir } from '../e2e/harness'
-
-const START = Date.UTC(2026, 2, 4, 0, 30, 0)
+import type { StudyStore } from '../../src-main/store/study-store'
+import { SESSION_START as START, studyWithSession } from '../study-fixture'
 
 describe('signals.view service', () => {
   let study: StudyStore | undefined
   afterEach(() => study?.close())
 
   function sessionWithStreams() {
-    study = new StudyStore(join(tempDir('emoheal-signal-'), 'view.emoheal-study'), {
-      create: true,
-      name: 'View'
-    })
-    const participant = study.createParticipant({ code: 'P1', notes: '' })
-    const session = study.createSession({
-      participantId: participant.id,
-      name: 'S',
-      startMs: START,
-      timezone: 'Asia/Seoul',
-      durationMs: null,
-      notes: ''
-    })
+    const fixture = studyWithSession(null, 'Asia/Seoul')
+    study = fixture.study
+    const sessionId = fixture.sessionId
     const signals = new SignalStore(study.db)
-    const bvp = signals.createStream(session.id, { name: 'bvp', unit: 'a.u.', rateHz: 64, channels: ['bvp'] })
+    const bvp = signals.createStream(sessionId, { name: 'bvp', unit: 'a.u.', rateHz: 64, channels: ['bvp'] })
     const count = 64 * 600
     const times = new Float64Array(count)
     const samples = new Float32Array(count)
@@ -37,19 +24,19 @@ describe('signals.view service', () => {
       samples[i] = Math.sin(i / 5) * 100 + (i === 20_000 ? 900 : 0)
     }
     signals.append(bvp.id, { times, samples, channelCount: 1 })
-    const ibi = signals.createStream(session.id, { name: 'ibi', unit: 's', rateHz: 0, channels: ['ibi'] })
+    const ibi = signals.createStream(sessionId, { name: 'ibi', unit: 's', rateHz: 0, channels: ['ibi'] })
     signals.append(ibi.id, {
       times: new Float64Array([START + 1000, START + 1800]),
       samples: new Float32Array([0.8, 0.81]),
       channelCount: 1
     })
-    return { session, signals, bvp, times, samples }
+    return { sessionId, signals, bvp, times, samples }
   }
 
   it('reduces a long stream to at most two points per column, keeps its spike, and leaves short event streams raw', () => {
-    const { session, signals, times, samples } = sessionWithStreams()
+    const { sessionId, signals, times, samples } = sessionWithStreams()
     const service = new SignalViewService(study!, new StreamCache(signals))
-    const view = service.view({ sessionId: session.id, fromMs: START, toMs: START + 600_000, columns: 500 })
+    const view = service.view({ sessionId, fromMs: START, toMs: START + 600_000, columns: 500 })
     const bvp = view.streams.find((s) => s.name === 'bvp')!
     expect(bvp.reduced).toBe(true)
     expect(bvp.sampleCount).toBe(times.length)
@@ -69,12 +56,12 @@ describe('signals.view service', () => {
   })
 
   it('returns only the samples inside a zoomed range, raw when few, and sees samples appended later', () => {
-    const { session, signals, bvp, times } = sessionWithStreams()
+    const { sessionId, signals, bvp, times } = sessionWithStreams()
     const service = new SignalViewService(study!, new StreamCache(signals))
     const from = START + 10_000
     const to = START + 12_000
     const view = service.view({
-      sessionId: session.id,
+      sessionId,
       fromMs: from,
       toMs: to,
       columns: 1000,
@@ -93,7 +80,7 @@ describe('signals.view service', () => {
       channelCount: 1
     })
     const grown = service.view({
-      sessionId: session.id,
+      sessionId,
       fromMs: later,
       toMs: later + 1000,
       columns: 10,

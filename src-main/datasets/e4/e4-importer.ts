@@ -2,13 +2,14 @@ import { unzipSync } from 'fflate'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
-import type { ImportedSession, ImportedStream, ImportPlan } from '../../store/import-writer'
+import type { ImportedStream, ImportPlan } from '../../store/import-writer'
 import { E4_STREAMS } from '../e4-streams'
 import {
-  emptyAnnotationCounts,
-  rateProblem,
+  addStream,
+  importPlan,
+  participantReport,
   streamReport,
-  totalsOf,
+  type CountedSession,
   type ImportReport,
   type ParticipantReport
 } from '../import-report'
@@ -87,16 +88,10 @@ function findSessions(path: string, sources: SourceFiles): SessionSource[] {
 export function planE4Import(path: string, participant: string): ImportPlan & { report: ImportReport } {
   if (participant.trim() === '') throw new ValidationError('a participant code is required', 'participant')
   const sources = new SourceFiles()
-  const sessions: (ImportedSession & { annotationCount: number; markerCount: number })[] = []
+  const sessions: CountedSession[] = []
   const participants: ParticipantReport[] = []
   for (const source of findSessions(path, sources)) {
-    const report: ParticipantReport = {
-      participant,
-      sessionName: source.name,
-      streams: [],
-      annotations: emptyAnnotationCounts(),
-      problems: []
-    }
+    const report = participantReport(participant, source.name)
     participants.push(report)
     const streams: ImportedStream[] = []
     for (const kind of E4_STREAMS) {
@@ -114,21 +109,18 @@ export function planE4Import(path: string, participant: string): ImportPlan & { 
         report.problems.push(`${kind.stem}.csv has no samples`)
         continue
       }
-      streams.push(stream)
       const streamInfo = streamReport(stream, file, {
         duplicatesRemoved: 0,
         outOfOrderRows: 0,
         missingValues: 0
       })
       streamInfo.nominalHz = kind.rateHz
-      report.streams.push(streamInfo)
       if (stream.rateHz !== kind.rateHz && kind.rateHz > 0) {
         report.problems.push(
           `${kind.stem}.csv: header rate ${stream.rateHz} Hz, the E4 nominal rate is ${kind.rateHz} Hz`
         )
       }
-      const rate = rateProblem(streamInfo)
-      if (rate) report.problems.push(rate)
+      addStream(report, streams, stream, streamInfo)
     }
     const tagsRead = source.files.get('TAGS.CSV')
     const markers = tagsRead
@@ -158,14 +150,13 @@ export function planE4Import(path: string, participant: string): ImportPlan & { 
       markerCount: markers.length
     })
   }
-  const contentHash = sources.contentHash('e4')
-  const report: ImportReport = {
+  return importPlan({
     kind: 'e4',
     source: path,
-    contentHash,
+    contentHash: sources.contentHash('e4'),
+    sessions,
     participants,
     problems: [],
-    totals: totalsOf(sessions, 1)
-  }
-  return { kind: 'e4', sourcePath: path, contentHash, sessions, report }
+    participantCount: 1
+  })
 }

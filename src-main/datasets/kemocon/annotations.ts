@@ -1,5 +1,6 @@
 import type { AnnotationSource, NewAnnotation } from '../../store/annotation-store'
 import { FileFormatError } from '../../errors'
+import { ANNOTATION_EMOTIONS } from '../../ipc/contract/annotations'
 import { readHeader, readNumericRows } from '../csv-reader'
 
 /** K-EmoCon rates each 5-second interval of the debate; `seconds` is the interval's end. */
@@ -9,17 +10,8 @@ export const ANNOTATION_COLUMNS = [
   'seconds',
   'arousal',
   'valence',
-  'cheerful',
-  'happy',
-  'angry',
-  'nervous',
-  'sad',
-  'boredom',
-  'confusion',
-  'delight',
-  'concentration',
-  'frustration',
-  'surprise',
+  // The emotions offered when annotating by hand are K-EmoCon's list up to here.
+  ...ANNOTATION_EMOTIONS,
   'none_1',
   'confrustion',
   'contempt',

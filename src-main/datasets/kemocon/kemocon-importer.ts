@@ -4,10 +4,11 @@ import type { NewAnnotation } from '../../store/annotation-store'
 import { readNamedColumns } from '../csv-reader'
 import { E4_STREAMS, type E4StreamKind } from '../e4-streams'
 import {
-  emptyAnnotationCounts,
-  rateProblem,
+  addStream,
+  importPlan,
+  participantReport,
   streamReport,
-  totalsOf,
+  type CountedSession,
   type ImportReport,
   type ParticipantReport
 } from '../import-report'
@@ -137,18 +138,12 @@ export function planKemoconImport(
   const pids = [...new Set([...subjects.keys(), ...e4Folders.keys(), ...annotationFiles.keys()])].sort(
     comparePids
   )
-  const sessions: (ImportedSession & { annotationCount: number; markerCount: number })[] = []
+  const sessions: CountedSession[] = []
   const participants: ParticipantReport[] = []
 
   for (const pid of pids) {
     progress(`participant ${pid}`)
-    const report: ParticipantReport = {
-      participant: pid,
-      sessionName: null,
-      streams: [],
-      annotations: emptyAnnotationCounts(),
-      problems: []
-    }
+    const report = participantReport(pid, null)
     participants.push(report)
     const subject = subjects.get(pid)
     if (!subject) report.problems.push('no row in metadata/subjects.csv: debate times unknown')
@@ -169,8 +164,6 @@ export function planKemoconImport(
           report.problems.push(`${file} has no samples`)
           continue
         }
-        streams.push(read.stream)
-        report.streams.push(read.report)
         if (read.wasSeconds) report.problems.push(`${file}: timestamps in seconds, converted to ms`)
         if (read.report.duplicatesRemoved > 0) {
           report.problems.push(`${file}: ${read.report.duplicatesRemoved} repeated timestamps removed`)
@@ -179,8 +172,7 @@ export function planKemoconImport(
           report.problems.push(`${file}: ${read.report.outOfOrderRows} rows out of order, sorted`)
         if (read.report.missingValues > 0)
           report.problems.push(`${file}: ${read.report.missingValues} rows with a missing value dropped`)
-        const rate = rateProblem(read.report)
-        if (rate) report.problems.push(rate)
+        addStream(report, streams, read.stream, read.report)
       }
     } else report.problems.push(`no e4_data/${pid} folder: no signals`)
 
@@ -249,14 +241,13 @@ export function planKemoconImport(
     })
   }
 
-  const contentHash = sources.contentHash('kemocon')
-  const report: ImportReport = {
+  return importPlan({
     kind: 'kemocon',
     source: dir,
-    contentHash,
+    contentHash: sources.contentHash('kemocon'),
+    sessions,
     participants,
     problems,
-    totals: totalsOf(sessions, participants.length)
-  }
-  return { kind: 'kemocon', sourcePath: dir, contentHash, sessions, report }
+    participantCount: participants.length
+  })
 }

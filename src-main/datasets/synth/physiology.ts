@@ -105,6 +105,26 @@ function clamp(value: number, low: number, high: number): number {
 }
 
 /**
+ * One step of the slow wandering every signal has besides what arousal drives: a random walk pulled back to 0
+ * with time constant `returnS` (an Ornstein-Uhlenbeck process), `scale` per square root of a second.
+ */
+function driftStep(
+  random: Random,
+  drift: number,
+  dt: number,
+  returnS: number,
+  scale: number,
+  noise: number
+): number {
+  return drift + ((-drift / returnS) * dt + scale * Math.sqrt(dt) * random.normal() * noise)
+}
+
+/** One step of a value that follows arousal with a lag of `lagS` seconds (tonic signals answer slowly). */
+function lagStep(value: number, target: number, dt: number, lagS: number): number {
+  return value + (target - value) * (dt / lagS)
+}
+
+/**
  * Beat times from an instantaneous heart rate: baseline + arousal + respiratory sinus arrhythmia + slow
  * drift, integrated as a phase, with a little beat-to-beat jitter.
  */
@@ -123,7 +143,7 @@ function beatTimes(
   for (let k = 0; k * dt < durationS; k++) {
     const t = k * dt
     const arousal = latentAt(latent.arousal, t)
-    drift += (-drift / 120) * dt + 0.25 * Math.sqrt(dt) * random.normal() * coupling.noise
+    drift = driftStep(random, drift, dt, 120, 0.25, coupling.noise)
     breathingPhase += 2 * Math.PI * baseline.breathingHz * dt
     // RSA weakens as arousal (sympathetic tone) rises.
     const rsa =
@@ -244,8 +264,8 @@ function electrodermalActivity(
   for (let k = 0; k < n; k++) {
     const t = k * dt
     const arousal = latentAt(latent.arousal, t)
-    smoothedArousal += (arousal - smoothedArousal) * (dt / 10)
-    drift += (-drift / 300) * dt + 0.01 * Math.sqrt(dt) * random.normal() * coupling.noise
+    smoothedArousal = lagStep(smoothedArousal, arousal, dt, 10)
+    drift = driftStep(random, drift, dt, 300, 0.01, coupling.noise)
     // The tonic level rises with arousal by the same amount in everyone (EDA_PER_AROUSAL uS per unit).
     eda[k] = baseline.skinConductanceUs * (1 + drift) + EDA_PER_AROUSAL * coupling.strength * smoothedArousal
   }
@@ -283,8 +303,8 @@ function skinTemperature(
   let smoothedArousal = 0
   for (let k = 0; k < n; k++) {
     const t = k * dt
-    smoothedArousal += (latentAt(latent.arousal, t) - smoothedArousal) * (dt / 90)
-    drift += (-drift / 600) * dt + 0.004 * Math.sqrt(dt) * random.normal() * coupling.noise
+    smoothedArousal = lagStep(smoothedArousal, latentAt(latent.arousal, t), dt, 90)
+    drift = driftStep(random, drift, dt, 600, 0.004, coupling.noise)
     // Weak: peripheral vasoconstriction cools the wrist by a few tenths of a degree.
     const value =
       baseline.skinTemperatureC +

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import type { FoldResultView } from '../../ipc/contract/engine'
 import '../layers'
 import { augmentWindows, type AugmentOptions } from '../augment'
 import { buildModel } from '../model/build-model'
@@ -17,7 +18,7 @@ import {
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../windows/normalize'
 import type { InputShape, Window } from '../windows/types'
 import { LogisticRegression, majorityClass, windowFeatures } from './baselines'
-import { argMax, classificationMetrics, type ClassificationMetrics } from './metrics'
+import { argMax, classificationMetrics } from './metrics'
 
 /** Everything about how one model (or ensemble) is trained, shared by every fold. */
 export interface TrainingSettings {
@@ -55,21 +56,12 @@ export interface MemberSummary {
   finalValidationLoss: number | null
 }
 
-export interface FoldResult {
-  index: number
-  name: string
-  testParticipants: string[]
-  trainCount: number
-  validationCount: number
-  testCount: number
+/** A fold as the contract shows it (FoldResultView, what a run stores), with what only the engine keeps. */
+export interface FoldResult extends FoldResultView {
   members: MemberSummary[]
-  metrics: ClassificationMetrics
-  majority: ClassificationMetrics
-  logistic: ClassificationMetrics
   /** Class probabilities of each test window, in task.test order. */
   probabilities: number[][]
   logisticProbabilities: number[][]
-  parameterCount: number
 }
 
 export interface FoldProgress extends TrainingProgress {

@@ -1,14 +1,7 @@
-/** Metrics of one set of predictions. Confusion is [true class][predicted class]. */
-export interface ClassificationMetrics {
-  count: number
-  accuracy: number
-  balancedAccuracy: number
-  macroF1: number
-  weightedF1: number
-  /** Area under the ROC curve of the class-1 score (macro one-vs-rest for more classes); null when one class is absent. */
-  auc: number | null
-  confusion: number[][]
-}
+import type { ClassificationMetricsView as ClassificationMetrics } from '../../ipc/contract/engine'
+
+// The metrics are exactly what the contract shows the renderer: one definition serves both.
+export type { ClassificationMetrics }
 
 /** ROC AUC as the Mann-Whitney statistic, ties counted half. Null when either class is absent. */
 export function rocAuc(positive: boolean[], scores: number[]): number | null {

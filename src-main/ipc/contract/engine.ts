@@ -112,6 +112,7 @@ export interface ClassificationMetricsView {
   balancedAccuracy: number
   macroF1: number
   weightedF1: number
+  /** ROC AUC of the class-1 score (macro one-vs-rest for more classes); null when a class is absent. */
   auc: number | null
   confusion: number[][]
 }

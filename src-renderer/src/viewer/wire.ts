@@ -1,4 +1,4 @@
-import type { SignalView } from '../../../src-main/ipc/contract/signals'
+import type { SignalView, StreamView } from '../../../src-main/ipc/contract/signals'
 
 /**
  * One channel ready to draw: flat [x0, y0, x1, y1, ...] with x in ms after the session origin and NaN values
@@ -11,13 +11,8 @@ export interface ChannelPoints {
   max: number | null
 }
 
-export interface DecodedStream {
-  name: string
-  unit: string
-  rateHz: number
-  kind: 'continuous' | 'events'
-  reduced: boolean
-  sampleCount: number
+/** A stream as the contract describes it, with its channels decoded. */
+export interface DecodedStream extends Omit<StreamView, 'streamId' | 'channels'> {
   channels: ChannelPoints[]
 }
 
