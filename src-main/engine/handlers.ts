@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors'
 import type { AppContext } from '../app-context'
 import type { engineCalls, ReviewItemView } from '../ipc/contract/engine'
 import type { HandlerMap } from '../ipc/handler'
+import { appHandlers } from '../services/app-handlers'
 import { ModelStore } from '../store/model-store'
 import { RunService } from './run-service'
 import { predictSession } from './session-inference'
@@ -56,6 +57,8 @@ export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
         : store.listModels().find((candidate) => candidate.active)
     if (!model)
       throw new NotFoundError('no model given and none is active: activate one on the Train page', 'modelId')
+    // The app picks its backend once, lazily, probing each in turn: predicting during the probe fails.
+    await appHandlers['app.backends']({}, context)
     const result = await predictSession(context.study(), model.directory, sessionId, model.id)
     return { modelId: model.id, sessionId, windows: result.windows, skipped: result.skipped }
   },

@@ -20,6 +20,8 @@ export interface TrackInput {
   name: string
   arousal: [number, number | null][]
   valence: [number, number | null][]
+  /** Report ratings run 1–5; model probabilities 0–1, with the 0.5 line drawn. */
+  scale?: 'rating' | 'probability'
 }
 
 export function trackSeriesId(track: string, value: 'arousal' | 'valence'): string {
@@ -124,19 +126,19 @@ export function viewerOption(
   })
   tracks.forEach((track, trackIndex) => {
     const index = panels.length + trackIndex
+    const probability = track.scale === 'probability'
     yAxes.push({
       type: 'value',
       gridIndex: index,
-      min: 1,
-      max: 5,
-      interval: 2,
+      // The split line at 0.5 is the decision threshold; 0 and 1 lie on the grid border.
+      ...(probability ? { min: 0, max: 1, interval: 0.5 } : { min: 1, max: 5, interval: 2 }),
       name: track.name,
       nameLocation: 'middle',
       nameRotate: 0,
       nameGap: 30,
       nameTextStyle: { color: '#1d2330', fontWeight: 600, align: 'right', padding: [0, 8, 0, 0] },
       axisLabel: { show: false },
-      splitLine: { lineStyle: { color: '#f1f3f6' } }
+      splitLine: { lineStyle: probability ? { color: '#9aa3b5', type: 'dashed' } : { color: '#f1f3f6' } }
     })
     for (const [value, color] of [
       ['arousal', AROUSAL_COLOR],
