@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { groupedMatMul } from './grouped-matmul'
+import { nativeCausalConvolution } from './native-causal-conv'
 
 /**
  * Grouped tensor operations shared by the custom layers. A "group" is one independent branch (one sensor);
@@ -50,7 +51,7 @@ export function groupedConvolution(
   const outputChannels = kernel.shape[2] as number
   const { kernelSize, dilation, padBefore, padAfter } = shape
   const outputSteps = steps + padBefore + padAfter - (kernelSize - 1) * dilation
-  if (groups === 1 && kernelSize > 1 && convolutionForm === 'auto' && tf.getBackend() === 'tensorflow')
+  if (groups === 1 && kernelSize > 1 && convolutionForm !== 'columns' && tf.getBackend() === 'tensorflow')
     return nativeConvolution(x, kernel, bias, shape)
   let columns: tf.Tensor
   if (kernelSize === 1 && padBefore === 0 && padAfter === 0) {
@@ -80,11 +81,14 @@ export function groupedConvolution(
   return tf.reshape(out, [groups, batch, outputSteps, outputChannels])
 }
 
-export type ConvolutionForm = 'auto' | 'columns'
+export type ConvolutionForm = 'auto' | 'columns' | 'space-to-batch'
 
 let convolutionForm: ConvolutionForm = 'auto'
 
-/** 'auto': native TensorFlow's own convolution for one group; 'columns' forces the im2col form (tests). */
+/**
+ * 'auto': native TensorFlow's own dilated, explicitly padded convolution for one group; 'columns' forces the
+ * im2col form and 'space-to-batch' the earlier native form (tests compare them).
+ */
 export function setConvolutionForm(value: ConvolutionForm): void {
   convolutionForm = value
 }
@@ -118,6 +122,13 @@ function nativeConvolution(
       [0, 0]
     ])
   const filter = tf.reshape(kernel, [1, kernelSize, rows / kernelSize, outputChannels]) as tf.Tensor4D
+  if (bias && convolutionForm === 'auto') {
+    return nativeCausalConvolution(x, filter, tf.reshape(bias, [outputChannels]) as tf.Tensor1D, {
+      dilation,
+      padBefore,
+      padAfter
+    })
+  }
   let out: tf.Tensor4D
   if (dilation === 1) {
     out = tf.conv2d(input, filter, 1, 'valid')

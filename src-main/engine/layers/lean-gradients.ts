@@ -95,3 +95,53 @@ tf.registerGradient({
     }
   }
 })
+
+/**
+ * Sigmoid's and tanh's gradients from their outputs in one native kernel (SigmoidGrad, TanhGrad) where
+ * TensorFlow runs: tfjs's are dy * y * (1 - y) and dy * (1 - y²), three kernels and a scalar upload each,
+ * and the GRU has two of them per time step and direction group (about 80 kernels a native-rate step).
+ */
+const outputGradientKernels = { Sigmoid: 'EmohealSigmoidGrad', Tanh: 'EmohealTanhGrad' } as const
+
+for (const [operation, kernelName] of Object.entries(outputGradientKernels)) {
+  tf.registerKernel({
+    kernelName,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend }) => {
+      const native = backend as unknown as NativeBackend
+      const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo }
+      const type = { name: 'T', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_FLOAT }
+      return native.executeSingleOutput(`${operation}Grad`, [type], [y, dy])
+    }
+  })
+}
+
+tf.registerGradient({
+  kernelName: tf.Sigmoid,
+  outputsToSave: [true],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const [y] = saved
+    const gradient = dy as tf.Tensor
+    return {
+      x: () =>
+        tf.getBackend() === 'tensorflow' && y.dtype === 'float32'
+          ? (tf.engine().runKernel(outputGradientKernels.Sigmoid, { dy: gradient, y }) as tf.Tensor)
+          : tf.mul(gradient, tf.mul(y, tf.sub(1, y)))
+    }
+  }
+})
+
+tf.registerGradient({
+  kernelName: tf.Tanh,
+  outputsToSave: [true],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const [y] = saved
+    const gradient = dy as tf.Tensor
+    return {
+      x: () =>
+        tf.getBackend() === 'tensorflow' && y.dtype === 'float32'
+          ? (tf.engine().runKernel(outputGradientKernels.Tanh, { dy: gradient, y }) as tf.Tensor)
+          : tf.mul(gradient, tf.sub(1, tf.square(y)))
+    }
+  }
+})

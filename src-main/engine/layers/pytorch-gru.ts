@@ -39,6 +39,12 @@ export interface GruLayerWeights {
  * Both directions run as one batched computation; the backward direction reads the time-reversed input.
  * [B, T, input] -> [B, T, D*units] or the last step [B, D*units] (PyTorch's out[:, -1, :]).
  */
+/** One step's input projection (x W_ih + b_ih), [D, B, 2U] for the reset and update gates, [D, B, U] for n. */
+interface StepInput {
+  resetUpdate: tf.Tensor
+  candidate: tf.Tensor
+}
+
 export class PytorchGru extends tf.layers.Layer {
   static className = 'EmohealPytorchGru'
   readonly units: number
@@ -114,18 +120,24 @@ export class PytorchGru extends tf.layers.Layer {
     return tf.tidy(() => {
       const training = kwargs['training'] === true
       let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D
-      this.layerWeights.forEach((weights, layer) => {
+      const last = this.layerWeights.length - 1
+      for (const [layer, weights] of this.layerWeights.entries()) {
         if (layer > 0 && training && this.dropoutBetweenLayers > 0)
           x = tf.dropout(x, this.dropoutBetweenLayers) as tf.Tensor3D
-        x = this.runLayer(x, weights)
-      })
-      if (this.returnSequences) return x
-      const [batch, steps, features] = x.shape
-      return tf.reshape(tf.slice(x, [0, steps - 1, 0], [batch, 1, features]), [batch, features])
+        if (layer === last && !this.returnSequences) return this.runLayer(x, weights, true)
+        x = this.runLayer(x, weights, false) as tf.Tensor3D
+      }
+      return x
     })
   }
 
-  private runLayer(x: tf.Tensor3D, weights: GruLayerWeights): tf.Tensor3D {
+  /**
+   * One layer, both directions batched. With lastStepOnly, PyTorch's out[:, -1, :] [B, D*units] is the forward
+   * direction's last state beside the backward direction's first (it has read only the last step), taken
+   * without stacking the sequence: the stack, reverse, concat and slice, and their gradients, which give
+   * every step an output gradient of zeros to add, cost about 30 kernels a training step at 20 steps.
+   */
+  private runLayer(x: tf.Tensor3D, weights: GruLayerWeights, lastStepOnly: boolean): tf.Tensor {
     const { units, directions } = this
     const [batch, steps, inputSize] = x.shape
     // A one-step sequence reads the same forwards and backwards.
@@ -136,17 +148,31 @@ export class PytorchGru extends tf.layers.Layer {
       tf.reshape(weights.inputBias.read(), [directions, 1, 3 * units])
     )
     // One unstack (its gradient one stack) instead of a slice and a reshape per step.
-    const inputs =
-      steps === 1 ? [projected] : tf.unstack(tf.reshape(projected, [directions, batch, steps, 3 * units]), 2)
+    // The reset/update and candidate parts split once for all steps, not once per step (and the gradient's
+    // concat likewise): two unstacks instead of one unstack and T splits.
+    const [resetUpdateParts, newParts] =
+      steps === 1
+        ? tf.split(projected, [2 * units, units], 2).map((part) => [part])
+        : tf
+            .split(tf.reshape(projected, [directions, batch, steps, 3 * units]), [2 * units, units], 3)
+            .map((part) => tf.unstack(part, 2))
     const recurrentKernel = weights.recurrentKernel.read()
     const recurrentBias = tf.reshape(weights.recurrentBias.read(), [directions, 1, 3 * units])
     let state: tf.Tensor | null = null
     const outputs: tf.Tensor[] = []
-    for (const input of inputs) {
+    resetUpdateParts.forEach((inputResetUpdate, step) => {
+      const input = { resetUpdate: inputResetUpdate, candidate: newParts[step] }
       state = this.resetBefore
         ? this.stepResetBefore(input, state, recurrentKernel, recurrentBias)
         : this.step(input, state, recurrentKernel, recurrentBias)
       outputs.push(state)
+    })
+    if (lastStepOnly) {
+      const final = outputs[outputs.length - 1]
+      if (directions === 1) return tf.reshape(final, [batch, units])
+      const forward = tf.slice(final, [0, 0, 0], [1, batch, units])
+      const backward = tf.slice(outputs[0], [1, 0, 0], [1, batch, units])
+      return tf.reshape(tf.concat([forward, backward], 2), [batch, directions * units])
     }
     if (steps === 1) {
       // [D, B, U] -> [B, 1, D*U] without the stack, unstack, reverse and concat of the general case.
@@ -161,10 +187,10 @@ export class PytorchGru extends tf.layers.Layer {
   }
 
   /** One step for all directions at once; h0 = 0 saves the first recurrent matMul. */
-  private step(input: tf.Tensor, state: tf.Tensor | null, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  private step(input: StepInput, state: tf.Tensor | null, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
     const units = this.units
     const recurrent = state ? tf.add(tf.matMul(state, kernel), bias) : bias
-    const [inputResetUpdate, inputNew] = tf.split(input, [2 * units, units], 2)
+    const { resetUpdate: inputResetUpdate, candidate: inputNew } = input
     const [recurrentResetUpdate, recurrentNew] = tf.split(recurrent, [2 * units, units], 2)
     const gates = tf.sigmoid(tf.add(inputResetUpdate, recurrentResetUpdate))
     const [reset, update] = tf.split(gates, 2, 2)
@@ -176,17 +202,17 @@ export class PytorchGru extends tf.layers.Layer {
   }
 
   private stepResetBefore(
-    input: tf.Tensor,
+    input: StepInput,
     state: tf.Tensor | null,
     kernel: tf.Tensor,
     bias: tf.Tensor
   ): tf.Tensor {
     const units = this.units
-    const [directions, batch] = input.shape
+    const [directions, batch] = input.candidate.shape
     const previous = state ?? tf.zeros([directions, batch, units])
     const [kernelResetUpdate, kernelNew] = tf.split(kernel, [2 * units, units], 2)
     const [biasResetUpdate, biasNew] = tf.split(bias, [2 * units, units], 2)
-    const [inputResetUpdate, inputNew] = tf.split(input, [2 * units, units], 2)
+    const { resetUpdate: inputResetUpdate, candidate: inputNew } = input
     const gates = tf.sigmoid(
       tf.add(inputResetUpdate, tf.add(tf.matMul(previous, kernelResetUpdate), biasResetUpdate))
     )
