@@ -58,9 +58,16 @@ const nativeLoads = new Map<NativeName, Promise<NativeLoad>>()
 const runChild = promisify(execFile)
 let lastChoice: { preference: BackendPreference; choice: BackendChoice } | undefined
 
-/** Threads each of `jobs` parallel trainings may use without oversubscribing the cores. */
+/**
+ * TensorFlow intra-op threads for each of `jobs` parallel trainings. One by default: this model's ops are
+ * too small to split, and on 2 cores one thread trained faster than two (bench/train: paper preset 848 vs
+ * 615 windows/s, native-rate 298 vs 212); the other cores serve parallel folds (--jobs). EMOHEAL_TF_THREADS
+ * asks for more, never beyond cores / jobs, so that jobs do not oversubscribe the machine.
+ */
 export function threadsPerJob(jobs: number, cores = availableParallelism()): number {
-  return Math.max(1, Math.floor(cores / Math.max(1, jobs)))
+  const fair = Math.max(1, Math.floor(cores / Math.max(1, jobs)))
+  const asked = Number(process.env.EMOHEAL_TF_THREADS)
+  return Number.isInteger(asked) && asked > 0 ? Math.min(asked, fair) : 1
 }
 
 /**
@@ -188,7 +195,7 @@ async function tryLoadNative(name: NativeName, options: BackendOptions): Promise
       reason: `${packageName} has no native binding (${binding}); run "npm run setup:native"`
     }
   }
-  configureThreadPools(options.threads ?? availableParallelism())
+  configureThreadPools(options.threads ?? threadsPerJob(1))
   const childFailure = truncatedLibrary(folder) ?? (await probeInChild(binding))
   if (childFailure)
     return { available: false, reason: `${packageName}: the native library does not load: ${childFailure}` }
@@ -280,7 +287,7 @@ export async function useBackend(
   }
   if (lastChoice?.preference === preference && currentBackend() === lastChoice.choice.name)
     return lastChoice.choice
-  if (options.threads !== undefined) configureThreadPools(options.threads)
+  configureThreadPools(options.threads ?? threadsPerJob(1))
   const skipped: BackendStatus[] = []
   const candidates: (NativeName | 'wasm' | 'cpu')[] =
     preference === 'auto'

@@ -116,10 +116,21 @@ describe('engine backends', () => {
     expectClose(onTensorFlow, expected, 1e-5)
   })
 
-  it('shares the cores among parallel jobs', () => {
-    expect(threadsPerJob(1, 2)).toBe(2)
-    expect(threadsPerJob(2, 2)).toBe(1)
-    expect(threadsPerJob(4, 2)).toBe(1)
-    expect(threadsPerJob(2, 16)).toBe(8)
+  it('gives each job one thread unless asked for more, and never oversubscribes the cores', () => {
+    const before = process.env.EMOHEAL_TF_THREADS
+    try {
+      delete process.env.EMOHEAL_TF_THREADS
+      expect(threadsPerJob(1, 2)).toBe(1)
+      expect(threadsPerJob(2, 16)).toBe(1)
+      process.env.EMOHEAL_TF_THREADS = '8'
+      expect(threadsPerJob(1, 2)).toBe(2)
+      expect(threadsPerJob(2, 2)).toBe(1)
+      expect(threadsPerJob(4, 2)).toBe(1)
+      expect(threadsPerJob(2, 16)).toBe(8)
+      expect(threadsPerJob(1, 16)).toBe(8)
+    } finally {
+      if (before === undefined) delete process.env.EMOHEAL_TF_THREADS
+      else process.env.EMOHEAL_TF_THREADS = before
+    }
   })
 })
