@@ -4,7 +4,16 @@ import vue from 'eslint-plugin-vue'
 import vueParser from 'vue-eslint-parser'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-output/**', '.cache/**', 'bench/**/*.py', 'test/fixtures/**/*.py'] },
+  {
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'test-output/**',
+      '.cache/**',
+      'bench/**/*.py',
+      'test/fixtures/**/*.py'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
@@ -15,7 +24,9 @@ export default tseslint.config(
     rules: { 'no-undef': 'off' }
   },
   {
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', window: 'readonly', document: 'readonly' } },
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', window: 'readonly', document: 'readonly' }
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'vue/multi-word-component-names': 'off',
@@ -28,17 +39,41 @@ export default tseslint.config(
     // Services know nothing of Electron: only the Electron entry and its IPC adapter may import it.
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/index.ts', 'src-main/ipc/electron-adapter.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src-main/index.ts and ipc/electron-adapter.ts talk to Electron.' }] }] }
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'Only src-main/index.ts and ipc/electron-adapter.ts talk to Electron.'
+            }
+          ]
+        }
+      ]
+    }
   },
   {
     // The renderer sees main only through the contract's types.
     files: ['src-renderer/**/*.{ts,vue}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: 'src-main/(?!ipc/contract)', message: 'The renderer imports only the IPC contract from src-main.' }] }]
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: 'src-main/(?!ipc/contract)',
+              message: 'The renderer imports only the IPC contract from src-main.'
+            }
+          ]
+        }
+      ]
     }
   },
   {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs', '*.mjs'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly' } }
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly' }
+    }
   }
 )

@@ -26,12 +26,31 @@ export function buildElectronSqlite(root, log = console.log) {
   const source = dirname(require.resolve('better-sqlite3/package.json', { paths: [root] }))
   const work = mkdtempSync(join(tmpdir(), 'emoheal-sqlite-electron-'))
   try {
-    log(`[emoheal setup] building better-sqlite3 for Electron ${electronVersion} (downloads Electron's headers)`)
+    log(
+      `[emoheal setup] building better-sqlite3 for Electron ${electronVersion} (downloads Electron's headers)`
+    )
     cpSync(source, work, { recursive: true, filter: (path) => !path.includes(`${source}/build`) })
-    const nodeGyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
+    const nodeGyp = join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js'
+    )
     execFileSync(
       process.execPath,
-      [nodeGyp, 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers', '--runtime=electron'],
+      [
+        nodeGyp,
+        'rebuild',
+        '--release',
+        `--target=${electronVersion}`,
+        '--dist-url=https://electronjs.org/headers',
+        '--runtime=electron'
+      ],
       { cwd: work, stdio: 'inherit' }
     )
     mkdirSync(dirname(target), { recursive: true })

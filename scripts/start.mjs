@@ -11,12 +11,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const passThrough = process.argv.slice(2)
 
-if (!existsSync(join(root, 'out', 'main', 'cli.js')) || !existsSync(join(root, 'out', 'renderer', 'index.html'))) {
+if (
+  !existsSync(join(root, 'out', 'main', 'cli.js')) ||
+  !existsSync(join(root, 'out', 'renderer', 'index.html'))
+) {
   console.log('[emoheal] building the app (first start)')
-  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
-    cwd: root,
-    stdio: 'inherit'
-  })
+  const build = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'],
+    {
+      cwd: root,
+      stdio: 'inherit'
+    }
+  )
   if (build.status !== 0) process.exit(build.status ?? 1)
 }
 
@@ -33,7 +40,10 @@ function electronBinary() {
 function serve(reason) {
   console.log(`[emoheal] ${reason}; starting the browser workstation instead (emoheal serve).`)
   console.log('[emoheal] Open the URL below in a browser on this machine.')
-  const child = spawn(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', ...passThrough], { cwd: root, stdio: 'inherit' })
+  const child = spawn(process.execPath, [join(root, 'out', 'main', 'cli.js'), 'serve', ...passThrough], {
+    cwd: root,
+    stdio: 'inherit'
+  })
   child.on('exit', (code) => process.exit(code ?? 0))
 }
 

@@ -13,7 +13,9 @@ export const APP_VERSION = typeof __APP_VERSION__ === 'string' ? __APP_VERSION__
  * The composition root shared by the Electron entry and `emoheal serve`: one AppContext with the given
  * study (or the default one, created on first start), and every handler of the contract.
  */
-export function createApp(options: Partial<AppContextOptions> & { transport: AppContextOptions['transport']; studyPath?: string }) {
+export function createApp(
+  options: Partial<AppContextOptions> & { transport: AppContextOptions['transport']; studyPath?: string }
+) {
   const context = new AppContext({
     defaultStudyPath: options.defaultStudyPath ?? defaultStudyPath(),
     transport: options.transport,
@@ -25,7 +27,8 @@ export function createApp(options: Partial<AppContextOptions> & { transport: App
   if (firstStart) mkdirSync(dirname(path), { recursive: true })
   // A new user's first start opens a small synthetic demo study, so there is something to look at at once;
   // a study file named explicitly that does not exist yet starts empty.
-  if (firstStart && options.studyPath === undefined) createDemoStudy(path, { nativeBinding: options.sqliteBinding })
+  if (firstStart && options.studyPath === undefined)
+    createDemoStudy(path, { nativeBinding: options.sqliteBinding })
   context.openStudy(path, firstStart && options.studyPath !== undefined, 'My first study')
   return { context, handlers: createHandlers(), firstStart }
 }

@@ -53,7 +53,9 @@ export interface SerializedError {
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof EmohealError) {
-    return error.field ? { name: error.name, message: error.message, field: error.field } : { name: error.name, message: error.message }
+    return error.field
+      ? { name: error.name, message: error.message, field: error.field }
+      : { name: error.name, message: error.message }
   }
   if (error instanceof Error) return { name: 'InternalError', message: error.message }
   return { name: 'InternalError', message: String(error) }

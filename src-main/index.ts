@@ -8,7 +8,15 @@ import { CONTENT_SECURITY_POLICY } from './serve/security'
 
 /** better-sqlite3 is not N-API: Electron loads the build made for its ABI, kept beside the Node one. */
 function electronSqliteBinding(): string | undefined {
-  const candidate = join(__dirname, '..', '..', 'node_modules', 'better-sqlite3', 'build-electron', 'better_sqlite3.node')
+  const candidate = join(
+    __dirname,
+    '..',
+    '..',
+    'node_modules',
+    'better-sqlite3',
+    'build-electron',
+    'better_sqlite3.node'
+  )
   return existsSync(candidate) ? candidate : undefined
 }
 
@@ -40,7 +48,9 @@ function createWindow(): BrowserWindow {
 
 void app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] }
+    })
   })
   const studyArgument = process.argv.find((arg) => arg.startsWith('--study='))
   const { context, handlers } = createApp({

@@ -31,7 +31,10 @@ export const commonOptions = {
   help: { type: 'boolean', short: 'h' }
 } as const
 
-export function parseCommandArgs(command: CliCommand, argv: string[]): { values: CliInput['values']; positionals: string[] } {
+export function parseCommandArgs(
+  command: CliCommand,
+  argv: string[]
+): { values: CliInput['values']; positionals: string[] } {
   try {
     const parsed = parseArgs({
       args: argv,
@@ -56,7 +59,11 @@ export function requireString(values: CliInput['values'], name: string): string 
   return value
 }
 
-export function numberOption(values: CliInput['values'], name: string, fallback?: number): number | undefined {
+export function numberOption(
+  values: CliInput['values'],
+  name: string,
+  fallback?: number
+): number | undefined {
   const raw = stringOption(values, name)
   if (raw === undefined) return fallback
   const value = Number(raw)
@@ -64,8 +71,13 @@ export function numberOption(values: CliInput['values'], name: string, fallback?
   return value
 }
 
-export function integerOption(values: CliInput['values'], name: string, fallback?: number): number | undefined {
+export function integerOption(
+  values: CliInput['values'],
+  name: string,
+  fallback?: number
+): number | undefined {
   const value = numberOption(values, name, fallback)
-  if (value !== undefined && !Number.isInteger(value)) throw new ValidationError(`--${name} must be an integer, got ${value}`, name)
+  if (value !== undefined && !Number.isInteger(value))
+    throw new ValidationError(`--${name} must be an integer, got ${value}`, name)
   return value
 }

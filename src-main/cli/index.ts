@@ -15,7 +15,14 @@ function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | 
 
 function usage(): string {
   const lines = commands.map((c) => `  emoheal ${c.usage}\n      ${c.summary}`)
-  return ['EmoHeal Workstation command line', '', 'Usage:', ...lines, '', 'Every command takes --study FILE and --json.'].join('\n')
+  return [
+    'EmoHeal Workstation command line',
+    '',
+    'Usage:',
+    ...lines,
+    '',
+    'Every command takes --study FILE and --json.'
+  ].join('\n')
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -13,7 +13,11 @@ export function openStudyFromArgs(input: CliInput, create = false): StudyStore {
 }
 
 /** Runs `body` with the study open and always closes it, so WAL is checkpointed on exit. */
-export async function withStudy<T>(input: CliInput, create: boolean, body: (study: StudyStore) => Promise<T> | T): Promise<T> {
+export async function withStudy<T>(
+  input: CliInput,
+  create: boolean,
+  body: (study: StudyStore) => Promise<T> | T
+): Promise<T> {
   const study = openStudyFromArgs(input, create)
   try {
     return await body(study)

@@ -75,7 +75,8 @@ export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
     const { model, result } = await importTorchIntoRegistry(context.study(), file, { preset, name })
     return { ...model, tensorsRead: result.tensorsRead, parameterCount: result.parameterCount }
   },
-  'models.exportTorch': ({ id, file }, context) => exportTorchModel(models(context).getModel(id).directory, file),
+  'models.exportTorch': ({ id, file }, context) =>
+    exportTorchModel(models(context).getModel(id).directory, file),
   'review.list': ({ runId, minConfidence, limit }, context) =>
     reviewOf(models(context), runId, minConfidence, limit)
 }

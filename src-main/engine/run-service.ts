@@ -49,7 +49,11 @@ export function recordFinishedRun(models: ModelStore, runId: number, outcome: Ru
         metrics: outcome.model.manifest.metrics ?? {}
       })
     : null
-  return models.finishRun(runId, { status: 'done', results: storedResults(outcome), modelId: model?.id ?? null })
+  return models.finishRun(runId, {
+    status: 'done',
+    results: storedResults(outcome),
+    modelId: model?.id ?? null
+  })
 }
 
 export class RunService {

@@ -138,7 +138,6 @@ function dataHash(set: WindowSet): string {
   return hash.digest('hex')
 }
 
-
 /** Where a run's model goes by default: beside the study file, in <study>.models/. */
 export function defaultModelDirectory(studyPath: string, resolved: ResolvedRun): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')

@@ -64,10 +64,17 @@ function cookieToken(request: IncomingMessage): string | undefined {
  * needs a same-origin Origin, and the Host header must name this server, so neither another site in
  * the browser nor a DNS-rebinding page can reach the study.
  */
-export async function startServer(context: AppContext, handlers: AllHandlers, options: ServeOptions): Promise<RunningServer> {
+export async function startServer(
+  context: AppContext,
+  handlers: AllHandlers,
+  options: ServeOptions
+): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1'
   if (!LOOPBACK.has(host) && !options.allowNonLoopback) {
-    throw new ValidationError(`refusing to listen on ${host}: serve binds to loopback unless --host is given explicitly`, 'host')
+    throw new ValidationError(
+      `refusing to listen on ${host}: serve binds to loopback unless --host is given explicitly`,
+      'host'
+    )
   }
   const rendererDir = resolve(options.rendererDir)
   if (!existsSync(join(rendererDir, 'index.html'))) {
@@ -76,7 +83,8 @@ export async function startServer(context: AppContext, handlers: AllHandlers, op
   const token = options.token ?? randomBytes(24).toString('base64url')
   let port = 0
 
-  const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`])
+  const allowedHosts = (): Set<string> =>
+    new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`])
 
   const refuse = (response: ServerResponse, status: number, message: string): void => {
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
@@ -88,10 +96,12 @@ export async function startServer(context: AppContext, handlers: AllHandlers, op
     if (!allowedHosts().has(request.headers.host ?? '')) return refuse(response, 421, 'unknown host')
     const given = url.searchParams.get('token') ?? cookieToken(request)
     if (!sameSecret(given ?? undefined, token)) return refuse(response, 403, 'missing or wrong token')
-    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'method not allowed')
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return refuse(response, 405, 'method not allowed')
     const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)
     const file = normalize(join(rendererDir, relative))
-    if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) return refuse(response, 404, 'not found')
+    if (!file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile())
+      return refuse(response, 404, 'not found')
     response.writeHead(200, {
       'content-type': MIME[extname(file)] ?? 'application/octet-stream',
       'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -129,7 +139,12 @@ export async function startServer(context: AppContext, handlers: AllHandlers, op
       try {
         message = JSON.parse(raw.toString()) as typeof message
       } catch {
-        ws.send(JSON.stringify({ id: null, outcome: { ok: false, error: { name: 'ValidationError', message: 'message is not JSON' } } }))
+        ws.send(
+          JSON.stringify({
+            id: null,
+            outcome: { ok: false, error: { name: 'ValidationError', message: 'message is not JSON' } }
+          })
+        )
         return
       }
       const outcome = await dispatch(handlers, context, message.name, message.args)

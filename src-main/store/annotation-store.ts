@@ -7,7 +7,10 @@ export type { Annotation, AnnotationSource, Marker }
 export type NewAnnotation = Omit<Annotation, 'id' | 'sessionId' | 'note'> & { note?: string }
 
 /** What a hand edit may change: everything but who made the annotation. */
-export type AnnotationChange = Pick<Annotation, 'startMs' | 'endMs' | 'arousal' | 'valence' | 'emotions' | 'note'>
+export type AnnotationChange = Pick<
+  Annotation,
+  'startMs' | 'endMs' | 'arousal' | 'valence' | 'emotions' | 'note'
+>
 
 interface AnnotationRow {
   id: number
@@ -46,20 +49,34 @@ export class AnnotationStore {
       `INSERT INTO annotation (session_id, source, rater, start_ms, end_ms, arousal, valence, emotions, note, created_ms, updated_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
-    return annotations.map(
-      (a) =>
-        Number(
-          insert.run(sessionId, a.source, a.rater, a.startMs, a.endMs, a.arousal, a.valence, JSON.stringify(a.emotions), a.note ?? '', now, now)
-            .lastInsertRowid
-        )
+    return annotations.map((a) =>
+      Number(
+        insert.run(
+          sessionId,
+          a.source,
+          a.rater,
+          a.startMs,
+          a.endMs,
+          a.arousal,
+          a.valence,
+          JSON.stringify(a.emotions),
+          a.note ?? '',
+          now,
+          now
+        ).lastInsertRowid
+      )
     )
   }
 
   listAnnotations(sessionId: number, source?: AnnotationSource): Annotation[] {
     const rows = (
       source
-        ? this.db.prepare('SELECT * FROM annotation WHERE session_id = ? AND source = ? ORDER BY start_ms, rater').all(sessionId, source)
-        : this.db.prepare('SELECT * FROM annotation WHERE session_id = ? ORDER BY source, start_ms, rater').all(sessionId)
+        ? this.db
+            .prepare('SELECT * FROM annotation WHERE session_id = ? AND source = ? ORDER BY start_ms, rater')
+            .all(sessionId, source)
+        : this.db
+            .prepare('SELECT * FROM annotation WHERE session_id = ? ORDER BY source, start_ms, rater')
+            .all(sessionId)
     ) as AnnotationRow[]
     return rows.map(toAnnotation)
   }
@@ -109,14 +126,18 @@ export class AnnotationStore {
   }
 
   insertMarkers(sessionId: number, markers: { timeMs: number; label: string; source: string }[]): number[] {
-    const insert = this.db.prepare('INSERT INTO marker (session_id, time_ms, label, source, created_ms) VALUES (?, ?, ?, ?, ?)')
+    const insert = this.db.prepare(
+      'INSERT INTO marker (session_id, time_ms, label, source, created_ms) VALUES (?, ?, ?, ?, ?)'
+    )
     const now = Date.now()
     return markers.map((m) => Number(insert.run(sessionId, m.timeMs, m.label, m.source, now).lastInsertRowid))
   }
 
   listMarkers(sessionId: number): Marker[] {
     return this.db
-      .prepare('SELECT id, session_id AS sessionId, time_ms AS timeMs, label, source FROM marker WHERE session_id = ? ORDER BY time_ms')
+      .prepare(
+        'SELECT id, session_id AS sessionId, time_ms AS timeMs, label, source FROM marker WHERE session_id = ? ORDER BY time_ms'
+      )
       .all(sessionId) as Marker[]
   }
 

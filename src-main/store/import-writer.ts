@@ -45,15 +45,19 @@ export interface ImportOutcome {
  * Writes an import plan in one transaction: either every participant, session, stream, marker and
  * annotation lands, or the study is left exactly as it was.
  */
-export function writeImport(study: StudyStore, plan: ImportPlan, options: { replace?: boolean } = {}): ImportOutcome {
+export function writeImport(
+  study: StudyStore,
+  plan: ImportPlan,
+  options: { replace?: boolean } = {}
+): ImportOutcome {
   const db = study.db
   const signals = new SignalStore(db)
   const annotations = new AnnotationStore(db)
   return db
     .transaction((): ImportOutcome => {
-      const previous = db.prepare('SELECT id, session_ids FROM import_record WHERE content_hash = ?').get(plan.contentHash) as
-        | { id: number; session_ids: string }
-        | undefined
+      const previous = db
+        .prepare('SELECT id, session_ids FROM import_record WHERE content_hash = ?')
+        .get(plan.contentHash) as { id: number; session_ids: string } | undefined
       if (previous && !options.replace) {
         throw new ConflictError(
           `${plan.sourcePath}: this data was already imported (import ${previous.id}); ask to replace it to import again`,
@@ -62,13 +66,16 @@ export function writeImport(study: StudyStore, plan: ImportPlan, options: { repl
       }
       if (previous) {
         const ids = JSON.parse(previous.session_ids) as number[]
-        db.prepare('DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids))
+        db.prepare('DELETE FROM session WHERE id IN (SELECT value FROM json_each(?))').run(
+          JSON.stringify(ids)
+        )
         db.prepare('DELETE FROM import_record WHERE id = ?').run(previous.id)
       }
       const sessionIds: number[] = []
       for (const item of plan.sessions) {
         const participant =
-          study.findParticipantByCode(item.participantCode) ?? study.createParticipant({ code: item.participantCode, notes: '' })
+          study.findParticipantByCode(item.participantCode) ??
+          study.createParticipant({ code: item.participantCode, notes: '' })
         const session = study.createSession({
           participantId: participant.id,
           name: item.name,
@@ -80,15 +87,28 @@ export function writeImport(study: StudyStore, plan: ImportPlan, options: { repl
         })
         for (const stream of item.streams) {
           const created = signals.createStream(session.id, stream)
-          signals.append(created.id, { times: stream.times, samples: stream.samples, channelCount: stream.channels.length })
+          signals.append(created.id, {
+            times: stream.times,
+            samples: stream.samples,
+            channelCount: stream.channels.length
+          })
         }
         annotations.insertMarkers(session.id, item.markers)
         annotations.insertAnnotations(session.id, item.annotations)
         sessionIds.push(session.id)
       }
       const record = db
-        .prepare('INSERT INTO import_record (kind, content_hash, source_path, session_ids, report, created_ms) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(plan.kind, plan.contentHash, plan.sourcePath, JSON.stringify(sessionIds), JSON.stringify(plan.report), Date.now())
+        .prepare(
+          'INSERT INTO import_record (kind, content_hash, source_path, session_ids, report, created_ms) VALUES (?, ?, ?, ?, ?, ?)'
+        )
+        .run(
+          plan.kind,
+          plan.contentHash,
+          plan.sourcePath,
+          JSON.stringify(sessionIds),
+          JSON.stringify(plan.report),
+          Date.now()
+        )
       return { importId: Number(record.lastInsertRowid), sessionIds, replaced: previous !== undefined }
     })
     .immediate()

@@ -90,7 +90,8 @@ export const migrations: Migration[] = [
   },
   {
     version: 2,
-    description: 'session alignment and provenance, label revisions, imports, models, training runs, predictions',
+    description:
+      'session alignment and provenance, label revisions, imports, models, training runs, predictions',
     sql: `
       ALTER TABLE session ADD COLUMN alignment_offset_ms REAL NOT NULL DEFAULT 0;
       ALTER TABLE session ADD COLUMN source TEXT NOT NULL DEFAULT 'manual';

@@ -182,7 +182,9 @@ export class ModelStore {
         return (error as NodeJS.ErrnoException).code === 'ESRCH'
       }
     })
-    const mark = this.db.prepare("UPDATE training_run SET status = 'failed', error = ?, ended_ms = ? WHERE id = ?")
+    const mark = this.db.prepare(
+      "UPDATE training_run SET status = 'failed', error = ?, ended_ms = ? WHERE id = ?"
+    )
     for (const run of stale) mark.run(reason, Date.now(), run.id)
     return stale.length
   }

@@ -66,14 +66,22 @@ export class SignalStore {
   append(streamId: number, data: SignalData): void {
     const stream = this.getStream(streamId)
     if (data.channelCount !== stream.channels.length) {
-      throw new ValidationError(`stream ${stream.name} has ${stream.channels.length} channels, got ${data.channelCount}`, 'channels')
+      throw new ValidationError(
+        `stream ${stream.name} has ${stream.channels.length} channels, got ${data.channelCount}`,
+        'channels'
+      )
     }
     const n = data.times.length
     if (data.samples.length !== n * data.channelCount) {
-      throw new ValidationError(`stream ${stream.name}: ${n} times but ${data.samples.length} values`, 'samples')
+      throw new ValidationError(
+        `stream ${stream.name}: ${n} times but ${data.samples.length} values`,
+        'samples'
+      )
     }
     if (n === 0) return
-    const last = this.db.prepare('SELECT max(seq) AS seq FROM chunk WHERE stream_id = ?').get(streamId) as { seq: number | null }
+    const last = this.db.prepare('SELECT max(seq) AS seq FROM chunk WHERE stream_id = ?').get(streamId) as {
+      seq: number | null
+    }
     let seq = (last.seq ?? -1) + 1
     const insert = this.db.prepare(
       'INSERT INTO chunk (stream_id, seq, start_ms, end_ms, sample_count, times, samples) VALUES (?, ?, ?, ?, ?, ?, ?)'
@@ -82,7 +90,15 @@ export class SignalStore {
       const to = Math.min(n, from + CHUNK_SAMPLES)
       const times = data.times.subarray(from, to)
       const samples = data.samples.subarray(from * data.channelCount, to * data.channelCount)
-      insert.run(streamId, seq++, times[0], times[times.length - 1], to - from, blobOf(times), blobOf(samples))
+      insert.run(
+        streamId,
+        seq++,
+        times[0],
+        times[times.length - 1],
+        to - from,
+        blobOf(times),
+        blobOf(samples)
+      )
     }
     this.db
       .prepare(
@@ -97,7 +113,9 @@ export class SignalStore {
     const stream = this.getStream(streamId)
     const channelCount = stream.channels.length
     const rows = this.db
-      .prepare('SELECT times, samples FROM chunk WHERE stream_id = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq')
+      .prepare(
+        'SELECT times, samples FROM chunk WHERE stream_id = ? AND end_ms >= ? AND start_ms < ? ORDER BY seq'
+      )
       .all(streamId, Number.isFinite(fromMs) ? fromMs : -1e300, Number.isFinite(toMs) ? toMs : 1e300) as {
       times: Buffer
       samples: Buffer
@@ -115,7 +133,8 @@ export class SignalStore {
         const t = part.times[i]
         if (t < fromMs || t >= toMs) continue
         times[k] = t
-        for (let c = 0; c < channelCount; c++) samples[k * channelCount + c] = part.samples[i * channelCount + c]
+        for (let c = 0; c < channelCount; c++)
+          samples[k * channelCount + c] = part.samples[i * channelCount + c]
         k++
       }
     }

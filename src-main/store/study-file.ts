@@ -35,7 +35,8 @@ function readHeader(path: string): string {
  */
 export function openStudyFile(path: string, options: OpenStudyOptions = {}): Db {
   const exists = existsSync(path) && statSync(path).size > 0
-  if (!exists && !options.create) throw new StudyFileError(`${path}: no study file there (create one first)`, 'study')
+  if (!exists && !options.create)
+    throw new StudyFileError(`${path}: no study file there (create one first)`, 'study')
   if (exists && readHeader(path) !== SQLITE_HEADER) {
     throw new StudyFileError(`${path}: not a study file (not an SQLite database)`, 'study')
   }
@@ -48,12 +49,18 @@ export function openStudyFile(path: string, options: OpenStudyOptions = {}): Db 
   try {
     db.pragma('busy_timeout = 10000')
     const check = db.pragma('quick_check', { simple: true })
-    if (check !== 'ok') throw new StudyFileError(`${path}: the study file is corrupt (${String(check)})`, 'study')
+    if (check !== 'ok')
+      throw new StudyFileError(`${path}: the study file is corrupt (${String(check)})`, 'study')
     const applicationId = db.pragma('application_id', { simple: true }) as number
     const version = db.pragma('user_version', { simple: true }) as number
-    const tableCount = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n
+    const tableCount = (
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
+    ).n
     if (applicationId !== STUDY_APPLICATION_ID && (applicationId !== 0 || tableCount > 0)) {
-      throw new StudyFileError(`${path}: not a study file (an SQLite database of another application)`, 'study')
+      throw new StudyFileError(
+        `${path}: not a study file (an SQLite database of another application)`,
+        'study'
+      )
     }
     if (version > LATEST_SCHEMA_VERSION) {
       throw new StudyFileError(
@@ -67,7 +74,8 @@ export function openStudyFile(path: string, options: OpenStudyOptions = {}): Db 
     }
     db.pragma('foreign_keys = ON')
     if (version < LATEST_SCHEMA_VERSION) {
-      if (options.readonly) throw new StudyFileError(`${path}: schema ${version} needs a migration; open it writable`, 'study')
+      if (options.readonly)
+        throw new StudyFileError(`${path}: schema ${version} needs a migration; open it writable`, 'study')
       migrate(db, version, options.name ?? 'Untitled study')
     }
     return db

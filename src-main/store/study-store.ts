@@ -62,9 +62,14 @@ export class StudyStore {
   }
 
   info(): StudyInfo {
-    const study = this.db.prepare('SELECT name, description FROM study WHERE id = 1').get() as { name: string; description: string }
+    const study = this.db.prepare('SELECT name, description FROM study WHERE id = 1').get() as {
+      name: string
+      description: string
+    }
     const counts = this.db
-      .prepare('SELECT (SELECT count(*) FROM participant) AS participants, (SELECT count(*) FROM session) AS sessions')
+      .prepare(
+        'SELECT (SELECT count(*) FROM participant) AS participants, (SELECT count(*) FROM session) AS sessions'
+      )
       .get() as { participants: number; sessions: number }
     return {
       path: this.path,
@@ -103,7 +108,8 @@ export class StudyStore {
   }
 
   findParticipantByCode(code: string): Participant | undefined {
-    const row = this.db.prepare('SELECT id FROM participant WHERE code = ?').get(code) as { id: number } | undefined
+    const row = this.db.prepare('SELECT id FROM participant WHERE code = ?').get(code) as
+      { id: number } | undefined
     return row ? this.getParticipant(row.id) : undefined
   }
 
@@ -120,8 +126,11 @@ export class StudyStore {
   updateParticipant(input: { id: number; code: string; notes: string }): Participant {
     this.getParticipant(input.id)
     const clash = this.findParticipantByCode(input.code)
-    if (clash && clash.id !== input.id) throw new ConflictError(`a participant with code "${input.code}" already exists`, 'code')
-    this.db.prepare('UPDATE participant SET code = ?, notes = ? WHERE id = ?').run(input.code, input.notes, input.id)
+    if (clash && clash.id !== input.id)
+      throw new ConflictError(`a participant with code "${input.code}" already exists`, 'code')
+    this.db
+      .prepare('UPDATE participant SET code = ?, notes = ? WHERE id = ?')
+      .run(input.code, input.notes, input.id)
     return this.getParticipant(input.id)
   }
 
@@ -167,13 +176,16 @@ export class StudyStore {
     const rows = (
       participantId === undefined
         ? this.db.prepare(`${StudyStore.sessionSelect} ORDER BY p.code COLLATE NOCASE, s.start_ms`).all()
-        : this.db.prepare(`${StudyStore.sessionSelect} WHERE s.participant_id = ? ORDER BY s.start_ms`).all(participantId)
+        : this.db
+            .prepare(`${StudyStore.sessionSelect} WHERE s.participant_id = ? ORDER BY s.start_ms`)
+            .all(participantId)
     ) as SessionRow[]
     return this.toSessions(rows)
   }
 
   getSession(id: number): Session {
-    const row = this.db.prepare(`${StudyStore.sessionSelect} WHERE s.id = ?`).get(id) as SessionRow | undefined
+    const row = this.db.prepare(`${StudyStore.sessionSelect} WHERE s.id = ?`).get(id) as
+      SessionRow | undefined
     if (!row) throw new NotFoundError(`session ${id} does not exist`, 'id')
     return this.toSessions([row])[0]
   }
@@ -205,7 +217,15 @@ export class StudyStore {
       .prepare(
         'UPDATE session SET participant_id = ?, name = ?, start_ms = ?, timezone = ?, duration_ms = ?, notes = ? WHERE id = ?'
       )
-      .run(input.participantId, input.name, input.startMs, input.timezone, input.durationMs, input.notes, input.id)
+      .run(
+        input.participantId,
+        input.name,
+        input.startMs,
+        input.timezone,
+        input.durationMs,
+        input.notes,
+        input.id
+      )
     return this.getSession(input.id)
   }
 

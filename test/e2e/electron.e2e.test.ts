@@ -4,7 +4,11 @@ import { join } from 'node:path'
 import { _electron as electron } from 'playwright-core'
 import { describe, it } from 'vitest'
 import { repoRoot, tempDir } from './harness'
-import { addParticipantAndSession, expectParticipantAndSessionShown, expectParticipantAndSessionStored } from './studies-flow'
+import {
+  addParticipantAndSession,
+  expectParticipantAndSessionShown,
+  expectParticipantAndSessionStored
+} from './studies-flow'
 
 function electronBinary(): { path?: string; reason?: string } {
   try {
@@ -16,12 +20,18 @@ function electronBinary(): { path?: string; reason?: string } {
 }
 
 const binary = electronBinary()
-if (!binary.path) console.warn(`[e2e electron] skipped: ${binary.reason}; the same flow runs in Chromium against emoheal serve`)
+if (!binary.path)
+  console.warn(
+    `[e2e electron] skipped: ${binary.reason}; the same flow runs in Chromium against emoheal serve`
+  )
 
 describe.skipIf(!binary.path)('Studies page in the Electron window', () => {
   it('creates a participant and a session, keeps them across a reload, and writes them to the study file', async () => {
     const studyPath = join(tempDir('emoheal-electron-'), 'lab.emoheal-study')
-    const app = await electron.launch({ executablePath: binary.path, args: [repoRoot, `--study=${studyPath}`, '--no-sandbox'] })
+    const app = await electron.launch({
+      executablePath: binary.path,
+      args: [repoRoot, `--study=${studyPath}`, '--no-sandbox']
+    })
     try {
       const page = await app.firstWindow()
       await addParticipantAndSession(page)

@@ -24,7 +24,9 @@ export async function expectParticipantAndSessionShown(page: Page): Promise<void
 export function expectParticipantAndSessionStored(studyPath: string): void {
   const db = new Database(studyPath, { readonly: true })
   try {
-    expect(db.prepare('SELECT code, notes FROM participant').all()).toEqual([{ code: 'P07', notes: 'left-handed' }])
+    expect(db.prepare('SELECT code, notes FROM participant').all()).toEqual([
+      { code: 'P07', notes: 'left-handed' }
+    ])
     // 09:30:15 in Seoul (UTC+9) is 00:30:15 UTC.
     expect(db.prepare('SELECT name, start_ms, timezone FROM session').get()).toEqual({
       name: 'Debate 1',

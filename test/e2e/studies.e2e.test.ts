@@ -2,8 +2,21 @@ import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { browserUnavailableReason, cliPath, openBrowser, screenshot, startServe, tempDir, type BrowserSession, type ServeProcess } from './harness'
-import { addParticipantAndSession, expectParticipantAndSessionShown, expectParticipantAndSessionStored } from './studies-flow'
+import {
+  browserUnavailableReason,
+  cliPath,
+  openBrowser,
+  screenshot,
+  startServe,
+  tempDir,
+  type BrowserSession,
+  type ServeProcess
+} from './harness'
+import {
+  addParticipantAndSession,
+  expectParticipantAndSessionShown,
+  expectParticipantAndSessionStored
+} from './studies-flow'
 
 const reason = browserUnavailableReason()
 if (reason) console.warn(`[e2e studies] skipped: ${reason}`)
@@ -38,7 +51,9 @@ describe.skipIf(reason !== null)('Studies page in Chromium against emoheal serve
     const { page } = browser
     await page.getByTestId('participant-code').fill('P07')
     await page.getByTestId('participant-add').click()
-    await expect(page.getByTestId('notice').textContent()).resolves.toContain('a participant with code "P07" already exists')
+    await expect(page.getByTestId('notice').textContent()).resolves.toContain(
+      'a participant with code "P07" already exists'
+    )
   })
 })
 
@@ -49,7 +64,22 @@ describe.skipIf(reason !== null)('Importing a K-EmoCon copy from the Studies pag
   let browser: BrowserSession
 
   beforeAll(async () => {
-    const synth = spawnSync(process.execPath, [cliPath, 'synth', '--out', join(folder, 'kemocon'), '--participants', '2', '--minutes', '1', '--seed', '5'], { encoding: 'utf8' })
+    const synth = spawnSync(
+      process.execPath,
+      [
+        cliPath,
+        'synth',
+        '--out',
+        join(folder, 'kemocon'),
+        '--participants',
+        '2',
+        '--minutes',
+        '1',
+        '--seed',
+        '5'
+      ],
+      { encoding: 'utf8' }
+    )
     if (synth.status !== 0) throw new Error(synth.stderr)
     serve = await startServe(studyPath)
     browser = await openBrowser()
@@ -66,7 +96,9 @@ describe.skipIf(reason !== null)('Importing a K-EmoCon copy from the Studies pag
     await page.getByTestId('import').locator('summary').click()
     await page.getByTestId('import-path').fill(join(folder, 'kemocon'))
     await page.getByTestId('import-run').click()
-    await expect(page.getByTestId('import-report').textContent()).resolves.toContain('2 participants · 2 sessions')
+    await expect(page.getByTestId('import-report').textContent()).resolves.toContain(
+      '2 participants · 2 sessions'
+    )
     await page.getByTestId('participant-1').waitFor()
     await screenshot(page, 'studies-import')
 
@@ -75,7 +107,10 @@ describe.skipIf(reason !== null)('Importing a K-EmoCon copy from the Studies pag
 
     const db = new Database(studyPath, { readonly: true })
     try {
-      expect(db.prepare('SELECT code FROM participant ORDER BY code').all()).toEqual([{ code: '1' }, { code: '2' }])
+      expect(db.prepare('SELECT code FROM participant ORDER BY code').all()).toEqual([
+        { code: '1' },
+        { code: '2' }
+      ])
       const streams = db.prepare('SELECT DISTINCT name FROM stream ORDER BY name').all() as { name: string }[]
       expect(streams.map((s) => s.name)).toEqual(['acc', 'bvp', 'eda', 'hr', 'ibi', 'temp'])
       expect((db.prepare('SELECT count(*) AS n FROM import_record').get() as { n: number }).n).toBe(1)

@@ -22,10 +22,13 @@ describe('IPC contract', () => {
     expect(Object.keys(handlers).sort()).toEqual([...callNames].sort())
   })
 
-  it.each(callNames)('%s rejects a malformed argument with a ValidationError, never a throw', async (name) => {
-    const outcome = await dispatch(handlers, context, name, 'not an object')
-    expect(outcome).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
-  })
+  it.each(callNames)(
+    '%s rejects a malformed argument with a ValidationError, never a throw',
+    async (name) => {
+      const outcome = await dispatch(handlers, context, name, 'not an object')
+      expect(outcome).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
+    }
+  )
 
   it.each(callNames)('%s names the field of every wrongly typed argument', async (name) => {
     const schema = calls[name].args as unknown as z.ZodObject<Record<string, z.ZodType>>
@@ -37,7 +40,9 @@ describe('IPC contract', () => {
       if (!outcome.ok) {
         expect(outcome.error.name).toBe('ValidationError')
         // The bad field is named, unless a required field that was left out is reported first.
-        const missing = Object.keys(schema.shape).filter((other) => other !== field && !schema.shape[other].safeParse(undefined).success)
+        const missing = Object.keys(schema.shape).filter(
+          (other) => other !== field && !schema.shape[other].safeParse(undefined).success
+        )
         expect([field, ...missing], `${name}.${field}`).toContain(outcome.error.field)
         expect(outcome.error.message).toContain(outcome.error.field!)
       }
@@ -53,12 +58,30 @@ describe('IPC contract', () => {
 
   it('turns service failures into serialized errors', async () => {
     const noStudy = await dispatch(handlers, context, 'participants.list', {})
-    expect(noStudy).toMatchObject({ ok: false, error: { message: 'no study is open: create or open one first' } })
+    expect(noStudy).toMatchObject({
+      ok: false,
+      error: { message: 'no study is open: create or open one first' }
+    })
     const path = join(tempDir('emoheal-ipc-'), 'x.emoheal-study')
-    await expect(dispatch(handlers, context, 'study.create', { path, name: 'X' })).resolves.toMatchObject({ ok: true })
-    const bad = await dispatch(handlers, context, 'sessions.create', { participantId: 1, name: 'S', startMs: 0, timezone: 'Mars/Olympus' })
+    await expect(dispatch(handlers, context, 'study.create', { path, name: 'X' })).resolves.toMatchObject({
+      ok: true
+    })
+    const bad = await dispatch(handlers, context, 'sessions.create', {
+      participantId: 1,
+      name: 'S',
+      startMs: 0,
+      timezone: 'Mars/Olympus'
+    })
     expect(bad).toMatchObject({ ok: false, error: { name: 'ValidationError', field: 'timezone' } })
-    const missing = await dispatch(handlers, context, 'sessions.create', { participantId: 1, name: 'S', startMs: 0, timezone: 'UTC' })
-    expect(missing).toMatchObject({ ok: false, error: { name: 'NotFoundError', message: 'participant 1 does not exist' } })
+    const missing = await dispatch(handlers, context, 'sessions.create', {
+      participantId: 1,
+      name: 'S',
+      startMs: 0,
+      timezone: 'UTC'
+    })
+    expect(missing).toMatchObject({
+      ok: false,
+      error: { name: 'NotFoundError', message: 'participant 1 does not exist' }
+    })
   })
 })

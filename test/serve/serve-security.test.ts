@@ -42,8 +42,14 @@ describe.skipIf(reason !== null)('emoheal serve security', () => {
     const { request } = await import('node:http')
     const status = await new Promise<number>((resolve) => {
       const url = new URL(serve.url)
-      request({ host: '127.0.0.1', port: url.port, path: url.pathname + url.search, headers: { host: 'evil.example:80' } }, (res) =>
-        resolve(res.statusCode ?? 0)
+      request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname + url.search,
+          headers: { host: 'evil.example:80' }
+        },
+        (res) => resolve(res.statusCode ?? 0)
       ).end()
     })
     expect(status).toBe(421)
@@ -59,14 +65,19 @@ describe.skipIf(reason !== null)('emoheal serve security', () => {
   })
 
   it('answers contract calls over the socket, and malformed ones with a field-named error', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${new URL(serve.url).port}/ws?token=${serve.token}`, { headers: { origin: serve.origin } })
+    const ws = new WebSocket(`ws://127.0.0.1:${new URL(serve.url).port}/ws?token=${serve.token}`, {
+      headers: { origin: serve.origin }
+    })
     await new Promise((resolve) => ws.once('open', resolve))
     const ask = (message: unknown) =>
       new Promise<unknown>((resolve) => {
         ws.once('message', (data) => resolve(JSON.parse(String(data))))
         ws.send(JSON.stringify(message))
       })
-    await expect(ask({ id: 1, name: 'participants.create', args: { code: 'P1' } })).resolves.toMatchObject({ id: 1, outcome: { ok: true, value: { code: 'P1' } } })
+    await expect(ask({ id: 1, name: 'participants.create', args: { code: 'P1' } })).resolves.toMatchObject({
+      id: 1,
+      outcome: { ok: true, value: { code: 'P1' } }
+    })
     await expect(ask({ id: 2, name: 'participants.create', args: { code: 7 } })).resolves.toMatchObject({
       id: 2,
       outcome: { ok: false, error: { name: 'ValidationError', field: 'code' } }
@@ -79,7 +90,10 @@ describe.skipIf(reason !== null)('emoheal serve security', () => {
     const { AppContext } = await import('../../src-main/app-context')
     const context = new AppContext({ defaultStudyPath: '', transport: 'serve', version: 'test' })
     await expect(
-      startServer(context, {} as never, { rendererDir: join(__dirname, '..', '..', 'out', 'renderer'), host: '0.0.0.0' })
+      startServer(context, {} as never, {
+        rendererDir: join(__dirname, '..', '..', 'out', 'renderer'),
+        host: '0.0.0.0'
+      })
     ).rejects.toThrow('serve binds to loopback unless --host is given explicitly')
   })
 })

@@ -9,7 +9,11 @@ import { StudyStore } from '../../src-main/store/study-store'
 import { tempDir } from '../e2e/harness'
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name)
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string
+    }[]
+  ).map((r) => r.name)
 }
 
 /** A study file frozen at an older schema version, as an earlier release would have left it. */
@@ -27,25 +31,49 @@ describe('study file', () => {
     expect(db.pragma('application_id', { simple: true })).toBe(STUDY_APPLICATION_ID)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
-    expect(tables(db)).toEqual(expect.arrayContaining(['study', 'participant', 'session', 'stream', 'chunk', 'annotation', 'label_revision', 'model', 'training_run']))
+    expect(tables(db)).toEqual(
+      expect.arrayContaining([
+        'study',
+        'participant',
+        'session',
+        'stream',
+        'chunk',
+        'annotation',
+        'label_revision',
+        'model',
+        'training_run'
+      ])
+    )
     expect(db.prepare('SELECT name FROM study').get()).toEqual({ name: 'Pilot' })
     db.close()
   })
 
-  it.each(migrations.slice(0, -1).map((m) => m.version))('migrates a study from schema %i and keeps its data', (version) => {
-    const path = join(tempDir('emoheal-store-'), `v${version}.emoheal-study`)
-    studyAtVersion(path, version)
-    const old = new Database(path)
-    old.prepare("INSERT INTO participant (code, created_ms) VALUES ('P01', 1)").run()
-    old.prepare("INSERT INTO session (participant_id, name, start_ms, timezone, created_ms) VALUES (1, 'S', 1000, 'UTC', 1)").run()
-    old.close()
+  it.each(migrations.slice(0, -1).map((m) => m.version))(
+    'migrates a study from schema %i and keeps its data',
+    (version) => {
+      const path = join(tempDir('emoheal-store-'), `v${version}.emoheal-study`)
+      studyAtVersion(path, version)
+      const old = new Database(path)
+      old.prepare("INSERT INTO participant (code, created_ms) VALUES ('P01', 1)").run()
+      old
+        .prepare(
+          "INSERT INTO session (participant_id, name, start_ms, timezone, created_ms) VALUES (1, 'S', 1000, 'UTC', 1)"
+        )
+        .run()
+      old.close()
 
-    const study = new StudyStore(path)
-    expect(study.db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION)
-    const [session] = study.listSessions()
-    expect(session).toMatchObject({ name: 'S', participantCode: 'P01', startMs: 1000, alignmentOffsetMs: 0 })
-    study.close()
-  })
+      const study = new StudyStore(path)
+      expect(study.db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION)
+      const [session] = study.listSessions()
+      expect(session).toMatchObject({
+        name: 'S',
+        participantCode: 'P01',
+        startMs: 1000,
+        alignmentOffsetMs: 0
+      })
+      study.close()
+    }
+  )
 
   it('refuses a study from a newer schema without touching it', () => {
     const path = join(tempDir('emoheal-store-'), 'future.emoheal-study')

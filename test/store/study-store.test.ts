@@ -17,17 +17,38 @@ describe('participants and sessions', () => {
     const p1 = study.createParticipant({ code: 'P02', notes: '' })
     const p2 = study.createParticipant({ code: 'p01', notes: 'first' })
     expect(study.listParticipants().map((p) => p.code)).toEqual(['p01', 'P02'])
-    const session = study.createSession({ participantId: p1.id, name: 'Debate', startMs: 1_700_000_000_000, timezone: 'Asia/Seoul', durationMs: 600_000, notes: '' })
+    const session = study.createSession({
+      participantId: p1.id,
+      name: 'Debate',
+      startMs: 1_700_000_000_000,
+      timezone: 'Asia/Seoul',
+      durationMs: 600_000,
+      notes: ''
+    })
     expect(study.getParticipant(p1.id).sessionCount).toBe(1)
 
     const updated = study.updateSession({ ...session, participantId: p2.id, name: 'Debate A' })
-    expect(updated).toMatchObject({ participantId: p2.id, participantCode: 'p01', name: 'Debate A', timezone: 'Asia/Seoul' })
+    expect(updated).toMatchObject({
+      participantId: p2.id,
+      participantCode: 'p01',
+      name: 'Debate A',
+      timezone: 'Asia/Seoul'
+    })
     expect(study.updateParticipant({ id: p1.id, code: 'P03', notes: 'renamed' }).code).toBe('P03')
 
     const signals = new SignalStore(study.db)
     const stream = signals.createStream(session.id, { name: 'eda', unit: 'uS', rateHz: 4, channels: ['eda'] })
-    signals.append(stream.id, { times: new Float64Array([0, 250, 500]), samples: new Float32Array([1, 2, 3]), channelCount: 1 })
-    expect(study.getSession(session.id).streams[0]).toMatchObject({ name: 'eda', sampleCount: 3, startMs: 0, endMs: 500 })
+    signals.append(stream.id, {
+      times: new Float64Array([0, 250, 500]),
+      samples: new Float32Array([1, 2, 3]),
+      channelCount: 1
+    })
+    expect(study.getSession(session.id).streams[0]).toMatchObject({
+      name: 'eda',
+      sampleCount: 3,
+      startMs: 0,
+      endMs: 500
+    })
 
     study.deleteParticipant(p2.id)
     expect(study.listSessions()).toEqual([])
@@ -45,18 +66,37 @@ describe('participants and sessions', () => {
       expect(error).toBeInstanceOf(NotFoundError)
       expect((error as NotFoundError).field).toBe('id')
     }
-    expect(() => study.createSession({ participantId: 42, name: 'x', startMs: 0, timezone: 'UTC', durationMs: null, notes: '' })).toThrow(
-      'participant 42 does not exist'
-    )
+    expect(() =>
+      study.createSession({
+        participantId: 42,
+        name: 'x',
+        startMs: 0,
+        timezone: 'UTC',
+        durationMs: null,
+        notes: ''
+      })
+    ).toThrow('participant 42 does not exist')
     study.close()
   })
 
   it('reads back signal chunks exactly, across chunk boundaries and time ranges', () => {
     const study = newStudy()
     const p = study.createParticipant({ code: 'P', notes: '' })
-    const s = study.createSession({ participantId: p.id, name: 'S', startMs: 0, timezone: 'UTC', durationMs: null, notes: '' })
+    const s = study.createSession({
+      participantId: p.id,
+      name: 'S',
+      startMs: 0,
+      timezone: 'UTC',
+      durationMs: null,
+      notes: ''
+    })
     const signals = new SignalStore(study.db)
-    const acc = signals.createStream(s.id, { name: 'acc', unit: '1/64 g', rateHz: 32, channels: ['x', 'y', 'z'] })
+    const acc = signals.createStream(s.id, {
+      name: 'acc',
+      unit: '1/64 g',
+      rateHz: 32,
+      channels: ['x', 'y', 'z']
+    })
     const n = 20_000
     const times = Float64Array.from({ length: n }, (_, i) => 1_600_000_000_000 + i * 31.25)
     const samples = Float32Array.from({ length: n * 3 }, (_, i) => Math.sin(i) * 64)
@@ -122,7 +162,10 @@ describe('training runs left behind', () => {
       const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
       const reopened = context.openStudy(path)
       const runs = new ModelStore(reopened.db)
-      expect(runs.getRun(crashed)).toMatchObject({ status: 'failed', error: 'the process that ran it ended before it finished' })
+      expect(runs.getRun(crashed)).toMatchObject({
+        status: 'failed',
+        error: 'the process that ran it ended before it finished'
+      })
       expect(runs.getRun(live)).toMatchObject({ status: 'running' })
       context.close()
     } finally {

@@ -21,7 +21,12 @@ export const predictCommand: CliCommand = {
   path: ['predict'],
   summary: 'class probabilities of a model for windows given as JSON',
   usage: 'predict --model DIR (--input windows.json | --session ID --study FILE) [--backend B] [--json]',
-  options: { model: { type: 'string' }, input: { type: 'string' }, backend: { type: 'string' }, session: { type: 'string' } },
+  options: {
+    model: { type: 'string' },
+    input: { type: 'string' },
+    backend: { type: 'string' },
+    session: { type: 'string' }
+  },
   async run(input) {
     if (stringOption(input.values, 'session') !== undefined) return predictSessionFromCli(input)
     const modelDir = requireString(input.values, 'model')

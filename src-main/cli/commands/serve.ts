@@ -11,7 +11,10 @@ export const serveCommand: CliCommand = {
   options: { port: { type: 'string' }, host: { type: 'string' }, 'renderer-dir': { type: 'string' } },
   async run(input) {
     const host = stringOption(input.values, 'host')
-    const { context, handlers } = createApp({ transport: 'serve', studyPath: stringOption(input.values, 'study') })
+    const { context, handlers } = createApp({
+      transport: 'serve',
+      studyPath: stringOption(input.values, 'study')
+    })
     const server = await startServer(context, handlers, {
       rendererDir: stringOption(input.values, 'renderer-dir') ?? join(__dirname, '..', 'renderer'),
       host: host ?? '127.0.0.1',
@@ -21,7 +24,10 @@ export const serveCommand: CliCommand = {
     })
     const announce = { url: server.url, study: context.study().path }
     if (input.json) process.stdout.write(`${JSON.stringify(announce)}\n`)
-    else process.stdout.write(`EmoHeal Workstation is served at ${server.url}\nstudy: ${announce.study}\nPress Ctrl+C to stop.\n`)
+    else
+      process.stdout.write(
+        `EmoHeal Workstation is served at ${server.url}\nstudy: ${announce.study}\nPress Ctrl+C to stop.\n`
+      )
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve()
       process.once('SIGINT', stop)

@@ -44,10 +44,16 @@ export const sessionsCommand: CliCommand = {
       sessions: study.listSessions()
     })),
   format(result) {
-    const { participants, sessions } = result as { participants: { id: number; code: string }[]; sessions: Session[] }
+    const { participants, sessions } = result as {
+      participants: { id: number; code: string }[]
+      sessions: Session[]
+    }
     const lines = participants.map((p) => {
       const own = sessions.filter((s) => s.participantId === p.id)
-      const detail = own.map((s) => `    session ${s.id}: ${s.name} (${new Date(s.startMs).toISOString()}, ${s.streams.length} streams)`)
+      const detail = own.map(
+        (s) =>
+          `    session ${s.id}: ${s.name} (${new Date(s.startMs).toISOString()}, ${s.streams.length} streams)`
+      )
       return [`participant ${p.id}: ${p.code}`, ...detail].join('\n')
     })
     return lines.length ? lines.join('\n') : 'no participants yet'
@@ -61,7 +67,12 @@ export const participantAddCommand: CliCommand = {
   options: { code: { type: 'string' }, notes: { type: 'string' } },
   run: (input) =>
     withStudy(input, false, (study) =>
-      study.createParticipant(parseWith(participantInput, { code: requireString(input.values, 'code'), notes: stringOption(input.values, 'notes') }))
+      study.createParticipant(
+        parseWith(participantInput, {
+          code: requireString(input.values, 'code'),
+          notes: stringOption(input.values, 'notes')
+        })
+      )
     )
 }
 
@@ -79,13 +90,15 @@ export const sessionAddCommand: CliCommand = {
   run: (input) =>
     withStudy(input, false, (study) => {
       const start = Date.parse(requireString(input.values, 'start'))
-      if (Number.isNaN(start)) throw new ValidationError(`--start: not a date and time: ${String(input.values.start)}`, 'start')
+      if (Number.isNaN(start))
+        throw new ValidationError(`--start: not a date and time: ${String(input.values.start)}`, 'start')
       return study.createSession(
         parseWith(sessionInput, {
           participantId: Number(requireString(input.values, 'participant')),
           name: requireString(input.values, 'name'),
           startMs: start,
-          timezone: stringOption(input.values, 'timezone') ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+          timezone:
+            stringOption(input.values, 'timezone') ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
           notes: stringOption(input.values, 'notes')
         })
       )

@@ -116,32 +116,32 @@ for (const [operation, kernelName] of Object.entries(outputGradientKernels)) {
   })
 }
 
-tf.registerGradient({
-  kernelName: tf.Sigmoid,
-  outputsToSave: [true],
-  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-    const [y] = saved
-    const gradient = dy as tf.Tensor
-    return {
-      x: () =>
-        tf.getBackend() === 'tensorflow' && y.dtype === 'float32'
-          ? (tf.engine().runKernel(outputGradientKernels.Sigmoid, { dy: gradient, y }) as tf.Tensor)
-          : tf.mul(gradient, tf.mul(y, tf.sub(1, y)))
+/**
+ * Sigmoid and tanh gradients from their saved output y: TensorFlow's own one-kernel gradient on native,
+ * the same arithmetic in tfjs ops elsewhere.
+ */
+function registerOutputGradient(
+  kernelName: typeof tf.Sigmoid | typeof tf.Tanh,
+  nativeKernel: string,
+  fromOutput: (dy: tf.Tensor, y: tf.Tensor) => tf.Tensor
+): void {
+  tf.registerGradient({
+    kernelName,
+    outputsToSave: [true],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [y] = saved
+      const gradient = dy as tf.Tensor
+      return {
+        x: () =>
+          tf.getBackend() === 'tensorflow' && y.dtype === 'float32'
+            ? (tf.engine().runKernel(nativeKernel, { dy: gradient, y }) as tf.Tensor)
+            : fromOutput(gradient, y)
+      }
     }
-  }
-})
+  })
+}
 
-tf.registerGradient({
-  kernelName: tf.Tanh,
-  outputsToSave: [true],
-  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-    const [y] = saved
-    const gradient = dy as tf.Tensor
-    return {
-      x: () =>
-        tf.getBackend() === 'tensorflow' && y.dtype === 'float32'
-          ? (tf.engine().runKernel(outputGradientKernels.Tanh, { dy: gradient, y }) as tf.Tensor)
-          : tf.mul(gradient, tf.sub(1, tf.square(y)))
-    }
-  }
-})
+registerOutputGradient(tf.Sigmoid, outputGradientKernels.Sigmoid, (dy, y) =>
+  tf.mul(dy, tf.mul(y, tf.sub(1, y)))
+)
+registerOutputGradient(tf.Tanh, outputGradientKernels.Tanh, (dy, y) => tf.mul(dy, tf.sub(1, tf.square(y))))

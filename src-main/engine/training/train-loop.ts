@@ -136,7 +136,10 @@ export async function trainModel(
   const logits = logitsModel(model)
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
   // One fused update over all weights: ~12 kernels per step instead of ~480 (see fused-adam.ts).
-  const optimizer = new FusedAdam(variables, { learningRate: options.learningRate, weightDecay: options.weightDecay })
+  const optimizer = new FusedAdam(variables, {
+    learningRate: options.learningRate,
+    weightDecay: options.weightDecay
+  })
   const classWeights = tf.tensor1d(options.classWeights)
   const random = new Random(options.seed ?? Math.floor(Math.random() * 2 ** 32))
   const schedule = options.plateau
@@ -173,7 +176,8 @@ export async function trainModel(
           // A variable tfjs finds no path to (e.g. W_hh of a GRU run from h0 = 0 over one step) has a zero
           // gradient in PyTorch, which weight decay still moves; so it gets zeros here, not a skip.
           const complete: Record<string, tf.Tensor> = {}
-          for (const variable of variables) complete[variable.name] = grads[variable.name] ?? tf.zerosLike(variable)
+          for (const variable of variables)
+            complete[variable.name] = grads[variable.name] ?? tf.zerosLike(variable)
           optimizer.step(complete)
           const hits = tf.sum(
             tf.cast(tf.equal(tf.argMax(output as unknown as tf.Tensor2D, 1), ys), 'float32')

@@ -184,7 +184,11 @@ export const engineCalls = {
   ),
   'predictions.list': defineCall<PredictionView[]>()(z.object({ sessionId: id, modelId: id.optional() })),
   'models.importTorch': defineCall<ModelView & { tensorsRead: number; parameterCount: number }>()(
-    z.object({ file: z.string().min(1), preset: z.literal('paper').default('paper'), name: z.string().optional() })
+    z.object({
+      file: z.string().min(1),
+      preset: z.literal('paper').default('paper'),
+      name: z.string().optional()
+    })
   ),
   'models.exportTorch': defineCall<{ file: string; parameterCount: number; tensorsWritten: number }>()(
     z.object({ id, file: z.string().min(1) })

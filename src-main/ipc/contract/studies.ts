@@ -77,7 +77,9 @@ export const studyCalls = {
   'study.current': defineCall<StudyInfo | null>()(z.object({})),
   'study.open': defineCall<StudyInfo>()(z.object({ path: z.string().min(1) })),
   'study.create': defineCall<StudyInfo>()(z.object({ path: z.string().min(1), name: text(200).min(1) })),
-  'study.update': defineCall<StudyInfo>()(z.object({ name: text(200).min(1), description: text(4000).default('') })),
+  'study.update': defineCall<StudyInfo>()(
+    z.object({ name: text(200).min(1), description: text(4000).default('') })
+  ),
   'participants.list': defineCall<Participant[]>()(z.object({})),
   'participants.create': defineCall<Participant>()(participantInput),
   'participants.update': defineCall<Participant>()(participantInput.extend({ id })),

@@ -1,4 +1,11 @@
-import type { CallArgs, CallName, CallResult, EventName, Events, SerializedError } from '../../../src-main/ipc/contract'
+import type {
+  CallArgs,
+  CallName,
+  CallResult,
+  EventName,
+  Events,
+  SerializedError
+} from '../../../src-main/ipc/contract'
 import { pickTransport } from './transport'
 
 export class ApiError extends Error {

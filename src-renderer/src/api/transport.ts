@@ -38,12 +38,20 @@ function socketTransport(): Transport {
       ws.onclose = () => {
         socket = null
         for (const [id, settle] of pending) {
-          settle({ ok: false, error: { name: 'ConnectionError', message: 'connection to the workstation server was lost' } })
+          settle({
+            ok: false,
+            error: { name: 'ConnectionError', message: 'connection to the workstation server was lost' }
+          })
           pending.delete(id)
         }
       }
       ws.onmessage = (message) => {
-        const data = JSON.parse(String(message.data)) as { id?: number; outcome?: CallOutcome<unknown>; event?: string; payload?: unknown }
+        const data = JSON.parse(String(message.data)) as {
+          id?: number
+          outcome?: CallOutcome<unknown>
+          event?: string
+          payload?: unknown
+        }
         if (data.event) for (const listener of listeners) listener(data.event, data.payload)
         else if (data.id !== undefined && data.outcome) {
           pending.get(data.id)?.(data.outcome)

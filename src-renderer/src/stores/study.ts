@@ -65,7 +65,13 @@ export const useStudyStore = defineStore('study', () => {
     await refresh()
   }
 
-  async function addSession(input: { participantId: number; name: string; startMs: number; timezone: string; notes: string }): Promise<Session> {
+  async function addSession(input: {
+    participantId: number
+    name: string
+    startMs: number
+    timezone: string
+    notes: string
+  }): Promise<Session> {
     const session = await call('sessions.create', { ...input, durationMs: null })
     await refresh()
     return session
