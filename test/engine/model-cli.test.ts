@@ -112,7 +112,7 @@ describe('emoheal model import-torch / export-torch / predict', () => {
     writeFileSync(notSafetensors, Buffer.from('PK\u0003\u0004 zip archive'))
     const out = path.join(directory, 'never')
     await expect(run(modelImportTorchCommand, [notSafetensors, '--out', out])).rejects.toThrow(
-      /model.pt: not a safetensors file/
+      /model.pt: not a readable zip archive/
     )
     expect(existsSync(out)).toBe(false)
   })

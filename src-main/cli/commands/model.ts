@@ -12,10 +12,10 @@ import { withStudy } from '../study-option'
 
 export const modelImportTorchCommand: CliCommand = {
   path: ['model', 'import-torch'],
-  summary: 'import a PyTorch state_dict (safetensors, published EmoHeal names) as a model directory',
+  summary: 'import a PyTorch state_dict (safetensors or .pt, published EmoHeal names) as a model directory',
   usage:
-    'model import-torch FILE.safetensors --preset paper (--out DIR | --study FILE [--out DIR] [--name NAME]) ' +
-    '[--backend B] [--json]',
+    'model import-torch FILE.safetensors|FILE.pt --preset paper ' +
+    '(--out DIR | --study FILE [--out DIR] [--name NAME]) [--backend B] [--json]',
   options: {
     preset: { type: 'string' },
     out: { type: 'string' },
@@ -25,7 +25,7 @@ export const modelImportTorchCommand: CliCommand = {
   positionals: true,
   async run(input) {
     const [file, ...extra] = input.positionals
-    if (!file) throw new ValidationError('the safetensors FILE is required', 'file')
+    if (!file) throw new ValidationError('the state_dict FILE (.safetensors or .pt) is required', 'file')
     if (extra.length > 0) throw new ValidationError(`unexpected argument "${extra[0]}"`, 'file')
     const preset = stringOption(input.values, 'preset') ?? 'paper'
     if (preset !== 'paper') throw new ValidationError(`--preset must be paper, got "${preset}"`, 'preset')

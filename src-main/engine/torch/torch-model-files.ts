@@ -5,7 +5,8 @@ import { loadModel, saveModel, type ModelManifest } from '../model-files'
 import { buildModel, parseModelConfig } from '../model/build-model'
 import { paperChannels, type PaperModelConfig } from '../model/config'
 import { exportPaperWeights, importPaperWeights } from './paper-names'
-import { readSafetensors, writeSafetensors } from './safetensors'
+import { writeSafetensors } from './safetensors'
+import { readStateDictFile } from './torch-pt'
 
 /** The published labels: external arousal <= 2 is low, > 2 high. */
 export const paperLabels = ['low', 'high']
@@ -33,8 +34,9 @@ async function readInput(file: string): Promise<Buffer> {
 }
 
 /**
- * Reads a published state_dict (safetensors) into a paper model and saves it as a model directory. Nothing is
- * written unless every tensor is read, matched and shape-checked. The registry entry is the caller's to add.
+ * Reads a published state_dict (safetensors, or torch.save's .pt/.pth) into a paper model and saves it as a
+ * model directory. Nothing is written unless every tensor is read, matched and shape-checked. The registry
+ * entry is the caller's to add.
  */
 export async function importTorchModel(
   file: string,
@@ -44,7 +46,7 @@ export async function importTorchModel(
   const preset = options.preset ?? 'paper'
   if (preset !== 'paper')
     throw new ValidationError(`unknown preset "${String(preset)}"; only paper is known`, 'preset')
-  const tensors = readSafetensors(file, await readInput(file))
+  const tensors = readStateDictFile(file, await readInput(file))
   const config = parseModelConfig({ ...options.config, kind: 'paper' }) as PaperModelConfig
   const model = buildModel(config)
   try {
