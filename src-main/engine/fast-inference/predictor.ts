@@ -5,13 +5,13 @@ import { branchGroups, fusionSteps, sensorSteps } from '../model/native-rate-mod
 import { paperLayerNames } from '../model/paper-model'
 import { transposeBlocks } from './dot'
 import { readLayerWeights, requireWeight, type LayerWeights } from './layer-weights'
-import { dense, gruLayer, softmax, type GruLayerWeights } from './recurrent'
+import { dense, gruBuffers, gruLayer, softmax, type GruLayerWeights } from './recurrent'
 import {
   attendInPlace,
-  averagePool,
+  attentionScratchLength,
+  averagePoolInto,
+  createTcnStack,
   prepareConvolution,
-  residualBlock,
-  type Activation,
   type AttentionWeights,
   type BlockWeights
 } from './tcn'
@@ -102,20 +102,18 @@ function denseWeights(model: tf.LayersModel, layerName: string) {
   }
 }
 
-/** The stacked BiGRU's last step [D*U] over a [T][input] sequence. */
-function runGru(
-  sequence: Float64Array,
-  steps: number,
-  units: number,
-  layers: GruLayerWeights[]
-): Float64Array {
-  let x = sequence
-  let inputSize = sequence.length / steps
-  for (const weights of layers) {
-    x = gruLayer(x, steps, inputSize, units, 2, weights)
-    inputSize = 2 * units
+/** The stacked BiGRU over [T][input], buffers allocated once: run() returns the last step [D*U]. */
+function createGru(steps: number, inputSize: number, units: number, layers: GruLayerWeights[]) {
+  const buffers = layers.map(() => gruBuffers(steps, units, 2))
+  return (sequence: Float64Array): Float64Array => {
+    let x = sequence
+    let width = inputSize
+    layers.forEach((weights, index) => {
+      x = gruLayer(x, steps, width, units, 2, weights, buffers[index])
+      width = 2 * units
+    })
+    return x.subarray((steps - 1) * width)
   }
-  return x.subarray((steps - 1) * inputSize)
 }
 
 function inputsOf(window: Float32Array | Float32Array[], expected: number[]): Float32Array[] {
@@ -148,15 +146,18 @@ function paperPredictor(model: tf.LayersModel, config: PaperModelConfig): FastPr
   const gru = gruWeights(model, paperLayerNames.gru, config.gruLayers)
   const logits = denseWeights(model, paperLayerNames.logits)
   const attentionAfterResidual = config.debug?.attentionAfterResidual ?? false
+  const stack = createTcnStack(blocks, config.steps, groups, 1, attentionAfterResidual)
+  const gruRun = createGru(1, fusionSecond.bias.length, config.gruUnits, gru)
   return (window) => {
     const [input] = inputsOf(window, [config.steps * groups])
-    let x: Activation = { values: Float64Array.from(input), steps: config.steps, groups, channels: 1 }
-    for (const block of blocks) x = residualBlock(x, block, attentionAfterResidual)
-    const last = x.values.subarray((x.steps - 1) * groups * config.filters)
+    stack.input.values.set(input, stack.input.at)
+    const x = stack.run()
+    const lastAt = x.at + (x.steps - 1) * groups * x.channels
+    const last = x.values.subarray(lastAt, lastAt + groups * x.channels)
     const hidden = dense(last, fusionFirst.kernel, fusionFirst.bias)
     for (let i = 0; i < hidden.length; i++) if (hidden[i] < 0) hidden[i] = 0
     const fused = dense(hidden, fusionSecond.kernel, fusionSecond.bias)
-    return softmax(dense(runGru(fused, 1, config.gruUnits, gru), logits.kernel, logits.bias))
+    return softmax(dense(gruRun(fused), logits.kernel, logits.bias))
   }
 }
 
@@ -185,38 +186,34 @@ function nativeRatePredictor(model: tf.LayersModel, config: NativeRateModelConfi
   const gru = gruWeights(model, 'gru', config.gruLayers)
   const logits = denseWeights(model, 'logits')
   const featureWidth = groups.reduce((sum, group) => sum + group.sensors.length * config.filters, 0)
+  const stacks = branches.map(({ group, blocks, attention }) => ({
+    group,
+    attention,
+    stack: createTcnStack(blocks, group.steps, group.sensors.length, group.channels, attentionAfterResidual),
+    scratch: new Float64Array(attentionScratchLength(group.steps, config.filters)),
+    sources: group.sensors.map((sensor) => sensorIndex.get(sensor.name) as number)
+  }))
+  const sequence = new Float64Array(commonSteps * featureWidth)
+  const gruRun = createGru(commonSteps, featureWidth, config.gruUnits, gru)
   return (window) => {
     const inputs = inputsOf(window, expected)
-    const sequence = new Float64Array(commonSteps * featureWidth)
     let featureOffset = 0
-    for (const { group, blocks, attention } of branches) {
+    for (const { group, attention, stack, scratch, sources } of stacks) {
       const width = group.sensors.length * group.channels
+      const { values, at } = stack.input
       // The grouped branch reads its sensors concatenated on features, in config order.
-      const values = new Float64Array(group.steps * width)
-      group.sensors.forEach((sensor, position) => {
-        const source = inputs[sensorIndex.get(sensor.name) as number]
+      sources.forEach((index, position) => {
+        const source = inputs[index]
         for (let t = 0; t < group.steps; t++)
           for (let c = 0; c < group.channels; c++)
-            values[t * width + position * group.channels + c] = source[t * group.channels + c]
+            values[at + t * width + position * group.channels + c] = source[t * group.channels + c]
       })
-      let x: Activation = {
-        values,
-        steps: group.steps,
-        groups: group.sensors.length,
-        channels: group.channels
-      }
-      for (const block of blocks) x = residualBlock(x, block, attentionAfterResidual)
-      if (attention) attendInPlace(x, attention)
-      const pooled = averagePool(x, commonSteps)
-      const branchWidth = pooled.groups * pooled.channels
-      for (let t = 0; t < commonSteps; t++)
-        sequence.set(
-          pooled.values.subarray(t * branchWidth, (t + 1) * branchWidth),
-          t * featureWidth + featureOffset
-        )
-      featureOffset += branchWidth
+      const x = stack.run()
+      if (attention) attendInPlace(x, attention, scratch)
+      averagePoolInto(x, commonSteps, sequence, featureOffset, featureWidth)
+      featureOffset += x.groups * x.channels
     }
-    return softmax(dense(runGru(sequence, commonSteps, config.gruUnits, gru), logits.kernel, logits.bias))
+    return softmax(dense(gruRun(sequence), logits.kernel, logits.bias))
   }
 }
 

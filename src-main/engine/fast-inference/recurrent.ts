@@ -14,8 +14,65 @@ export interface GruLayerWeights {
   recurrentBias: Float64Array
 }
 
+/** rows x [input] -> out[outAt + j] = bias[j] + kernel[j] . x, four rows at a time sharing each loaded x. */
+function project(
+  x: Float64Array,
+  xAt: number,
+  inputs: number,
+  kernel: Float64Array,
+  kernelAt: number,
+  bias: Float64Array,
+  biasAt: number,
+  rows: number,
+  out: Float64Array,
+  outAt: number
+): void {
+  let j = 0
+  for (; j + 3 < rows; j += 4) {
+    const w0 = kernelAt + j * inputs
+    const w1 = w0 + inputs
+    const w2 = w1 + inputs
+    const w3 = w2 + inputs
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    for (let i = 0; i < inputs; i++) {
+      const value = x[xAt + i]
+      s0 += value * kernel[w0 + i]
+      s1 += value * kernel[w1 + i]
+      s2 += value * kernel[w2 + i]
+      s3 += value * kernel[w3 + i]
+    }
+    out[outAt + j] = bias[biasAt + j] + s0
+    out[outAt + j + 1] = bias[biasAt + j + 1] + s1
+    out[outAt + j + 2] = bias[biasAt + j + 2] + s2
+    out[outAt + j + 3] = bias[biasAt + j + 3] + s3
+  }
+  for (; j < rows; j++) out[outAt + j] = bias[biasAt + j] + dot(x, xAt, kernel, kernelAt + j * inputs, inputs)
+}
+
+/** Buffers of one GRU layer, allocated once per predictor. */
+export interface GruBuffers {
+  /** [T][D*U] */
+  out: Float64Array
+  /** [T][3U]: every step's input projection of one direction. */
+  projected: Float64Array
+  recurrent: Float64Array
+  state: Float64Array
+}
+
+export function gruBuffers(steps: number, units: number, directions: number): GruBuffers {
+  return {
+    out: new Float64Array(steps * directions * units),
+    projected: new Float64Array(steps * 3 * units),
+    recurrent: new Float64Array(3 * units),
+    state: new Float64Array(units)
+  }
+}
+
 /**
- * One bidirectional (or forward) GRU layer over [T][input] -> [T][D*U], PyTorch's gating:
+ * One bidirectional (or forward) GRU layer over [T][input] -> [T][D*U] (into buffers.out), PyTorch's gating:
  * n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) n + z h, h0 = 0. The backward direction reads
  * the reversed sequence; its output at step s lands at T-1-s, as PyTorch's output does.
  */
@@ -25,32 +82,51 @@ export function gruLayer(
   inputSize: number,
   units: number,
   directions: number,
-  weights: GruLayerWeights
+  weights: GruLayerWeights,
+  buffers: GruBuffers
 ): Float64Array {
   const gates = 3 * units
-  const out = new Float64Array(steps * directions * units)
-  const projected = new Float64Array(gates)
-  const recurrent = new Float64Array(gates)
-  const state = new Float64Array(units)
+  const { out, projected, recurrent, state } = buffers
   for (let d = 0; d < directions; d++) {
     state.fill(0)
     const inputKernel = d * inputSize * gates
     const recurrentKernel = d * units * gates
+    // The input terms do not depend on the state: all steps first, out of the sequential loop.
+    for (let t = 0; t < steps; t++)
+      project(
+        x,
+        t * inputSize,
+        inputSize,
+        weights.inputKernel,
+        inputKernel,
+        weights.inputBias,
+        d * gates,
+        gates,
+        projected,
+        t * gates
+      )
     for (let s = 0; s < steps; s++) {
       const t = d === 0 ? s : steps - 1 - s
-      for (let j = 0; j < gates; j++) {
-        projected[j] =
-          weights.inputBias[d * gates + j] +
-          dot(x, t * inputSize, weights.inputKernel, inputKernel + j * inputSize, inputSize)
-        // h0 = 0: the first step's recurrent term is its bias alone.
-        recurrent[j] =
-          weights.recurrentBias[d * gates + j] +
-          (s > 0 ? dot(state, 0, weights.recurrentKernel, recurrentKernel + j * units, units) : 0)
-      }
+      // h0 = 0: the first step's recurrent term is its bias alone.
+      if (s > 0)
+        project(
+          state,
+          0,
+          units,
+          weights.recurrentKernel,
+          recurrentKernel,
+          weights.recurrentBias,
+          d * gates,
+          gates,
+          recurrent,
+          0
+        )
+      else for (let j = 0; j < gates; j++) recurrent[j] = weights.recurrentBias[d * gates + j]
+      const p = t * gates
       for (let u = 0; u < units; u++) {
-        const reset = sigmoid(projected[u] + recurrent[u])
-        const update = sigmoid(projected[units + u] + recurrent[units + u])
-        const candidate = Math.tanh(projected[2 * units + u] + reset * recurrent[2 * units + u])
+        const reset = sigmoid(projected[p + u] + recurrent[u])
+        const update = sigmoid(projected[p + units + u] + recurrent[units + u])
+        const candidate = Math.tanh(projected[p + 2 * units + u] + reset * recurrent[2 * units + u])
         state[u] = candidate + update * (state[u] - candidate)
         out[t * directions * units + d * units + u] = state[u]
       }
