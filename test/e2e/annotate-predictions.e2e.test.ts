@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3'
-import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,13 +10,13 @@ import { ModelStore } from '../../src-main/store/model-store'
 import { StudyStore } from '../../src-main/store/study-store'
 import {
   browserUnavailableReason,
-  cliPath,
   openBrowser,
   screenshot,
   startServe,
   tempDir,
   type BrowserSession,
-  type ServeProcess
+  type ServeProcess,
+  runCli
 } from './harness'
 
 const reason = browserUnavailableReason()
@@ -63,11 +62,7 @@ describe.skipIf(reason !== null)('model track on the Annotate page', () => {
     writeFileSync(weights, writeSafetensors(exportPaperWeights(model, config)))
     model.dispose()
     const imported = JSON.parse(
-      execFileSync(
-        'node',
-        [cliPath, 'model', 'import-torch', weights, '--study', studyPath, '--name', 'paper e2e', '--json'],
-        { encoding: 'utf8' }
-      )
+      runCli('model', 'import-torch', weights, '--study', studyPath, '--name', 'paper e2e', '--json')
     ) as { modelId: number }
     arousalModelId = imported.modelId
 

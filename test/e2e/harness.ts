@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -110,4 +110,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** Runs the built `emoheal` CLI and returns its stdout; a non-zero exit throws with its stderr. */
+export function runCli(...args: string[]): string {
+  return execFileSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' })
+}
+
+/** A synthetic K-EmoCon copy written by `emoheal synth` into `folder`, returning its path. */
+export function writeSyntheticKemocon(
+  folder: string,
+  options: { participants: number; minutes: number; seed: number }
+): string {
+  runCli(
+    'synth',
+    '--out',
+    folder,
+    '--participants',
+    String(options.participants),
+    '--minutes',
+    String(options.minutes),
+    '--seed',
+    String(options.seed),
+    '--json'
+  )
+  return folder
 }

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,13 +6,14 @@ import { AnnotationStore, type NewAnnotation } from '../../src-main/store/annota
 import { StudyStore } from '../../src-main/store/study-store'
 import {
   browserUnavailableReason,
-  cliPath,
   openBrowser,
   screenshot,
   startServe,
   tempDir,
   type BrowserSession,
-  type ServeProcess
+  type ServeProcess,
+  runCli,
+  writeSyntheticKemocon
 } from './harness'
 import { revisionRowsIn, type RevisionRow } from '../study-fixture'
 
@@ -189,10 +189,8 @@ describe.skipIf(reason !== null)('Labels page on an imported synthetic K-EmoCon 
   let browser: BrowserSession
 
   beforeAll(async () => {
-    const cli = (...args: string[]) =>
-      execFileSync(process.execPath, [cliPath, ...args, '--json'], { encoding: 'utf8' })
-    cli('synth', '--out', join(dir, 'kemocon'), '--participants', '2', '--minutes', '2', '--seed', '11')
-    cli('import', 'kemocon', join(dir, 'kemocon'), '--study', studyPath)
+    const kemocon = writeSyntheticKemocon(join(dir, 'kemocon'), { participants: 2, minutes: 2, seed: 11 })
+    runCli('import', 'kemocon', kemocon, '--study', studyPath, '--json')
     serve = await startServe(studyPath)
     browser = await openBrowser()
   })

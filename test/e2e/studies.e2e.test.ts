@@ -1,16 +1,15 @@
 import Database from 'better-sqlite3'
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   browserUnavailableReason,
-  cliPath,
   openBrowser,
   screenshot,
   startServe,
   tempDir,
   type BrowserSession,
-  type ServeProcess
+  type ServeProcess,
+  writeSyntheticKemocon
 } from './harness'
 import {
   addParticipantAndSession,
@@ -64,23 +63,7 @@ describe.skipIf(reason !== null)('Importing a K-EmoCon copy from the Studies pag
   let browser: BrowserSession
 
   beforeAll(async () => {
-    const synth = spawnSync(
-      process.execPath,
-      [
-        cliPath,
-        'synth',
-        '--out',
-        join(folder, 'kemocon'),
-        '--participants',
-        '2',
-        '--minutes',
-        '1',
-        '--seed',
-        '5'
-      ],
-      { encoding: 'utf8' }
-    )
-    if (synth.status !== 0) throw new Error(synth.stderr)
+    writeSyntheticKemocon(join(folder, 'kemocon'), { participants: 2, minutes: 1, seed: 5 })
     serve = await startServe(studyPath)
     browser = await openBrowser()
   })

@@ -1,18 +1,18 @@
 import Database from 'better-sqlite3'
-import { execFileSync } from 'node:child_process'
 import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   browserUnavailableReason,
-  cliPath,
   openBrowser,
   screenshot,
   startServe,
   tempDir,
   type BrowserSession,
-  type ServeProcess
+  type ServeProcess,
+  runCli,
+  writeSyntheticKemocon
 } from './harness'
 
 const reason = browserUnavailableReason()
@@ -68,8 +68,6 @@ function finalModelEpochs(studyPath: string, modelId: number): number {
   }
 }
 
-const cli = (...args: string[]) => execFileSync(process.execPath, [cliPath, ...args], { encoding: 'utf8' })
-
 /** The number of points the loss chart was last drawn with. */
 async function drawnPoints(page: Page): Promise<number> {
   return Number(await page.getByTestId('train-curves').getAttribute('data-points'))
@@ -86,19 +84,8 @@ describe.skipIf(reason !== null)('Train page in Chromium against emoheal serve',
   let browser: BrowserSession
 
   beforeAll(async () => {
-    cli(
-      'synth',
-      '--out',
-      join(directory, 'synth'),
-      '--participants',
-      '4',
-      '--minutes',
-      '2',
-      '--seed',
-      '1',
-      '--json'
-    )
-    cli('import', 'kemocon', join(directory, 'synth'), '--study', studyPath, '--json')
+    const kemocon = writeSyntheticKemocon(join(directory, 'synth'), { participants: 4, minutes: 2, seed: 1 })
+    runCli('import', 'kemocon', kemocon, '--study', studyPath, '--json')
     serve = await startServe(studyPath)
     browser = await openBrowser()
     const url = new URL(serve.url)
