@@ -6,7 +6,7 @@ import type { StudyStore } from '../store/study-store'
 import { loadModel, type ModelManifest } from './model-files'
 import { inputTensors } from './training/tensors'
 import { inputShapesOf, sessionWindowsAt } from './windows/extract'
-import { normalizeInputs, type NormalizationStats } from './windows/normalize'
+import { normalizeInputs, type ChannelStats, type NormalizationStats } from './windows/normalize'
 import type { Target, WindowOptions } from './windows/types'
 
 export interface SessionPrediction {
@@ -24,7 +24,8 @@ interface TrainingWindowInfo {
   windowMs?: number
 }
 
-function windowOptionsOf(manifest: ModelManifest): WindowOptions & { target: Target } {
+/** How a saved model's windows are cut: its preset, length, points or sensors, and target. */
+export function windowOptionsOf(manifest: ModelManifest): WindowOptions & { target: Target } {
   const info = ((manifest.metrics as Record<string, unknown> | null)?.windows ?? {}) as TrainingWindowInfo
   const config = manifest.config
   const windowMs = config.kind === 'native-rate' ? config.windowSeconds * 1000 : (info.windowMs ?? 5000)
@@ -37,6 +38,16 @@ function windowOptionsOf(manifest: ModelManifest): WindowOptions & { target: Tar
     points: config.kind === 'paper' ? config.steps : 20,
     sensors: config.kind === 'native-rate' ? config.sensors : []
   }
+}
+
+/**
+ * The z-score statistics a participant's windows are scaled by: their own where the model was trained on
+ * them, else the pooled training statistics; null when the model takes raw inputs.
+ */
+export function normalizationFor(manifest: ModelManifest, participant: string | null): ChannelStats[] | null {
+  const stats = manifest.normalization as unknown as NormalizationStats | null
+  if (!stats) return null
+  return (participant !== null ? stats.participants[participant] : undefined) ?? stats.pooled
 }
 
 /**
@@ -72,7 +83,7 @@ export async function predictSession(
     if (options.preset === 'native' && options.sensors.length === 0)
       throw new ValidationError('the model lists no sensors', 'model')
     const session = study.getSession(sessionId)
-    const stats = manifest.normalization as unknown as NormalizationStats | null
+    const stats = normalizationFor(manifest, session.participantCode)
     const windows = sessionWindowsAt(
       study,
       sessionId,
@@ -83,11 +94,7 @@ export async function predictSession(
       typeof window.inputs === 'string' ? [] : [{ endMs: window.endMs, inputs: window.inputs }]
     )
     const { inputs: shapes } = inputShapesOf(options)
-    const prepared = usable.map((window) =>
-      stats
-        ? normalizeInputs(window.inputs, stats.participants[session.participantCode] ?? stats.pooled)
-        : window.inputs
-    )
+    const prepared = usable.map((window) => (stats ? normalizeInputs(window.inputs, stats) : window.inputs))
     const probabilities = prepared.length
       ? tf.tidy(() => (model.predict(inputTensors(prepared, shapes)) as tf.Tensor2D).arraySync())
       : []

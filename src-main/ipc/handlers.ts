@@ -6,6 +6,7 @@ import { signalHandlers } from '../signal/handlers'
 import { labelHandlers } from '../labels/handlers'
 import { datasetHandlers } from '../datasets/handlers'
 import { engineHandlers } from '../engine/handlers'
+import { liveHandlers } from '../engine/live/handlers'
 import type { AllHandlers } from './dispatch'
 
 /** Every handler of the contract, joined from the domains. A missing one is a type error here. */
@@ -17,7 +18,8 @@ export function createHandlers(): AllHandlers {
     ...annotationHandlers,
     ...labelHandlers,
     ...datasetHandlers,
-    ...engineHandlers
+    ...engineHandlers,
+    ...liveHandlers
   }
 }
 

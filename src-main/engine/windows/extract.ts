@@ -17,7 +17,8 @@ export const defaultWindowOptions: WindowOptions = {
   sensors: defaultSensors
 }
 
-interface LoadedStream {
+/** One stream's samples (ascending times) and nominal rate: what a window is cut from, stored or live. */
+export interface LoadedStream {
   rateHz: number
   data: SignalData
 }
@@ -153,6 +154,28 @@ function checkStreamChannels(session: Session, sensors: Sensor[]): void {
   }
 }
 
+/** The streams a window of these options reads, by name. */
+export function windowStreamNames(options: WindowOptions): string[] {
+  return options.preset === 'paper'
+    ? ['hr', 'eda', 'temp', 'bvp', 'acc']
+    : options.sensors.map((sensor) => sensor.name)
+}
+
+/**
+ * The model inputs of the window [endMs - windowMs, endMs) cut from the given streams, or why it has none.
+ * Stored sessions and live buffers both come through here, so that a window is prepared one way only.
+ */
+export function windowInputsAt(
+  streams: Map<string, LoadedStream>,
+  endMs: number,
+  options: WindowOptions
+): Float32Array[] | 'missing' | 'gapped' {
+  const startMs = endMs - options.windowMs
+  return options.preset === 'paper'
+    ? paperWindow(streams, startMs, endMs, options.points)
+    : nativeWindow(streams, options.sensors, startMs, endMs)
+}
+
 /** Windows of one session at the given end times (no labels: for inference). */
 export function sessionWindowsAt(
   study: StudyStore,
@@ -162,21 +185,8 @@ export function sessionWindowsAt(
 ): { endMs: number; inputs: Float32Array[] | 'missing' | 'gapped' }[] {
   const session = study.getSession(sessionId)
   if (options.preset === 'native') checkStreamChannels(session, options.sensors)
-  const names =
-    options.preset === 'paper'
-      ? ['hr', 'eda', 'temp', 'bvp', 'acc']
-      : options.sensors.map((sensor) => sensor.name)
-  const streams = loadStreams(new SignalStore(study.db), session, names)
-  return endTimes.map((endMs) => {
-    const startMs = endMs - options.windowMs
-    return {
-      endMs,
-      inputs:
-        options.preset === 'paper'
-          ? paperWindow(streams, startMs, endMs, options.points)
-          : nativeWindow(streams, options.sensors, startMs, endMs)
-    }
-  })
+  const streams = loadStreams(new SignalStore(study.db), session, windowStreamNames(options))
+  return endTimes.map((endMs) => ({ endMs, inputs: windowInputsAt(streams, endMs, options) }))
 }
 
 /**

@@ -1,5 +1,13 @@
 export * from './types'
-export { extractWindows, sessionWindowsAt, inputShapesOf, defaultWindowOptions } from './extract'
+export {
+  extractWindows,
+  sessionWindowsAt,
+  windowInputsAt,
+  windowStreamNames,
+  inputShapesOf,
+  defaultWindowOptions,
+  type LoadedStream
+} from './extract'
 export {
   fitNormalization,
   applyNormalization,

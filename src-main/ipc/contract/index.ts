@@ -11,6 +11,7 @@ import { annotationCalls } from './annotations'
 import { labelCalls } from './labels'
 import { datasetCalls } from './datasets'
 import { engineCalls, type TrainProgress } from './engine'
+import { liveCalls, type LiveSamplesEvent, type LiveStatusView, type LiveTickView } from './live'
 import type { CallSpec } from './define'
 
 export const calls = {
@@ -20,7 +21,8 @@ export const calls = {
   ...annotationCalls,
   ...labelCalls,
   ...datasetCalls,
-  ...engineCalls
+  ...engineCalls,
+  ...liveCalls
 } satisfies Record<string, CallSpec>
 
 export type Calls = typeof calls
@@ -34,6 +36,12 @@ export interface Events {
   'study.changed': { path: string | null }
   'task.progress': { taskId: string; kind: string; message: string; fraction: number | null }
   'train.progress': TrainProgress
+  /** Decimated samples of the live source, about every 50 ms while it runs. */
+  'live.samples': LiveSamplesEvent
+  /** Live inference's result each second. */
+  'live.tick': LiveTickView
+  /** Live inference started or stopped (by a call, or because the study changed). */
+  'live.state': LiveStatusView
 }
 export type EventName = keyof Events
 
@@ -47,3 +55,4 @@ export * from './annotations'
 export * from './labels'
 export * from './datasets'
 export * from './engine'
+export * from './live'

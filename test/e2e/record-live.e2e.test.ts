@@ -1,0 +1,100 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { useBackend } from '../../src-main/engine/backend'
+import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
+import { exportPaperWeights, writeSafetensors } from '../../src-main/engine/torch'
+import { ModelStore } from '../../src-main/store/model-store'
+import { StudyStore } from '../../src-main/store/study-store'
+import {
+  browserUnavailableReason,
+  openBrowser,
+  runCli,
+  screenshot,
+  startServe,
+  tempDir,
+  type BrowserSession,
+  type ServeProcess
+} from './harness'
+
+const reason = browserUnavailableReason()
+if (reason) console.warn(`[e2e record live] skipped: ${reason}`)
+
+describe.skipIf(reason !== null)('live inference on the Record page', () => {
+  const directory = tempDir('emoheal-e2e-record-live-')
+  const studyPath = join(directory, 'live.emoheal-study')
+  let serve: ServeProcess
+  let browser: BrowserSession
+
+  beforeAll(async () => {
+    new StudyStore(studyPath, { create: true, name: 'Live' }).close()
+    // A paper model imported through the CLI and made active: what the Record page runs by default.
+    await useBackend('wasm')
+    const config = parseModelConfig({ kind: 'paper' }) as PaperModelConfig
+    const model = buildModel(config, { seed: 8 })
+    const weights = join(directory, 'paper.safetensors')
+    writeFileSync(weights, writeSafetensors(exportPaperWeights(model, config)))
+    model.dispose()
+    const { modelId } = JSON.parse(
+      runCli('model', 'import-torch', weights, '--study', studyPath, '--name', 'paper live', '--json')
+    ) as { modelId: number }
+    const study = new StudyStore(studyPath)
+    try {
+      new ModelStore(study.db).activateModel(modelId)
+    } finally {
+      study.close()
+    }
+    serve = await startServe(studyPath)
+    browser = await openBrowser()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await serve?.stop()
+  })
+
+  it('streams the simulated wristband, predicts every second with the active model, and stops', async () => {
+    const { page } = browser
+    await page.goto(`${serve.url}#/record`)
+    await expect
+      .poll(() => page.getByTestId('live-model').textContent())
+      .toContain('active model: paper live')
+    await expect(page.getByTestId('live-note').textContent()).resolves.toContain('not recorded yet')
+
+    await page.getByTestId('live-start').click()
+    await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('live')
+    await expect(page.getByTestId('live-model').textContent()).resolves.toMatch(
+      /paper live \(#\d+\) · paper · arousal · 5-s windows of hr, eda, temp, bvp, acc/
+    )
+    // Samples reach every plot within moments; the first seconds are skipped while the window fills.
+    const points = async (name: string) =>
+      Number(await page.getByTestId(`live-chart-${name}`).getAttribute('data-points'))
+    for (const name of ['bvp', 'eda', 'temp', 'acc', 'hr'])
+      await expect.poll(() => points(name), { timeout: 5000 }).toBeGreaterThan(0)
+    await expect.poll(() => page.getByTestId('live-tick').textContent()).toContain('not enough signal yet')
+
+    // From about the fourth second on, one prediction a second.
+    const counts = page.getByTestId('live-counts')
+    await expect
+      .poll(async () => Number(await counts.getAttribute('data-predictions')), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(1)
+    const probability = Number(await page.getByTestId('live-probability').getAttribute('data-probability'))
+    expect(probability).toBeGreaterThanOrEqual(0)
+    expect(probability).toBeLessThanOrEqual(1)
+    await expect
+      .poll(async () => Number(await page.getByTestId('live-probability-chart').getAttribute('data-points')))
+      .toBeGreaterThanOrEqual(1)
+    // BVP (64 Hz) is drawn at 32 Hz like the accelerometer (32 Hz, three lines): as many points as one axis.
+    const [bvpPoints, accPoints] = [await points('bvp'), await points('acc')]
+    expect(bvpPoints).toBeGreaterThan(64)
+    expect(Math.abs(bvpPoints - accPoints / 3)).toBeLessThanOrEqual(8)
+    await screenshot(page, 'record-live')
+
+    await page.getByTestId('live-stop').click()
+    await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('stopped')
+    const stoppedAt = Number(await counts.getAttribute('data-predictions'))
+    await page.waitForTimeout(1200)
+    expect(Number(await counts.getAttribute('data-predictions'))).toBe(stoppedAt)
+    expect(browser.errors).toEqual([])
+  }, 60_000)
+})
