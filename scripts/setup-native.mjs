@@ -96,7 +96,13 @@ async function buildFromSource(target, source) {
       `staged the libraries and headers from ${source.label} (${((Date.now() - clock) / 1000).toFixed(1)} s)`
     )
     clock = Date.now()
-    const built = await buildBinding({ packageFolder: target.folder, depsFolder, buildFolder, projectRoot })
+    const built = await buildBinding({
+      packageFolder: target.folder,
+      depsFolder,
+      buildFolder,
+      projectRoot,
+      log: progress
+    })
     progress(`built tfjs_binding.node with node-gyp (${((Date.now() - clock) / 1000).toFixed(1)} s)`)
     const probe = await probeBinding(built)
     if (!probe.ok) throw new Error(`the built binding does not load: ${probe.reason}`)

@@ -1,5 +1,6 @@
 // Builds tfjs-node's native binding from its own binding.gyp with node-gyp, against a staged deps/ folder,
 // in a temporary copy of the package so that a failed or interrupted build changes nothing.
+import { patchBindingSources } from './function-patch.mjs'
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { cp, mkdir, rm, symlink } from 'node:fs/promises'
@@ -42,11 +43,17 @@ function nodeHeadersFolder() {
  * Builds tfjs_binding.node into `buildFolder`/lib/napi-vN against `depsFolder` and returns its path.
  * The binary finds the libraries through its rpath, $ORIGIN/../../deps/lib, so it works once moved.
  */
-export async function buildBinding({ packageFolder, depsFolder, buildFolder, projectRoot }) {
+export async function buildBinding({ packageFolder, depsFolder, buildFolder, projectRoot, log = () => {} }) {
   await rm(buildFolder, { recursive: true, force: true })
   await mkdir(buildFolder, { recursive: true })
   await cp(join(packageFolder, 'binding.gyp'), join(buildFolder, 'binding.gyp'))
   await cp(join(packageFolder, 'binding'), join(buildFolder, 'binding'), { recursive: true })
+  try {
+    await patchBindingSources(join(buildFolder, 'binding'))
+    log('added emohealRegisterFunction to the binding (graph functions for the engine)')
+  } catch (error) {
+    log(`building the binding as published, without graph functions: ${error.message}`)
+  }
   await symlink(depsFolder, join(buildFolder, 'deps'))
   const napi = napiBuildVersion(packageFolder)
   const modulePath = join(buildFolder, 'lib', `napi-v${napi}`)

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
+import { graphFunctionsPresent } from './native-graph/graph-ops'
 import { execFile } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -21,6 +22,8 @@ export interface BackendStatus {
   reason?: string
   tensorflow?: string
   devices?: string[]
+  /** Native only: the binding registers TensorFlow functions, so the fused layers run as one op each. */
+  graphFunctions?: boolean
 }
 
 export interface BackendChoice {
@@ -49,6 +52,7 @@ interface NativeLoad {
   reason?: string
   tensorflow?: string
   devices?: string[]
+  graphFunctions?: boolean
 }
 
 // Resolve from this file where it has one (the bundle, vitest), else from the working folder.
@@ -220,7 +224,12 @@ async function tryLoadNative(name: NativeName, options: BackendOptions): Promise
   if (!backend)
     return { available: false, reason: `${packageName} loaded but registered no tensorflow backend` }
   const devices = backend.isUsingGpuDevice ? ['/device:CPU:0', '/device:GPU:0'] : ['/device:CPU:0']
-  return { available: true, tensorflow: preflight.exports.TF_Version, devices }
+  return {
+    available: true,
+    tensorflow: preflight.exports.TF_Version,
+    devices,
+    graphFunctions: graphFunctionsPresent()
+  }
 }
 
 /** The backend in use, without making tfjs pick one as tf.getBackend() would. */
@@ -264,7 +273,11 @@ function describeNative(status: BackendStatus): string {
   const where = isMainThread ? '' : ' (set by the parent: worker thread)'
   return `${nativePackages[status.name as NativeName]} on TensorFlow ${status.tensorflow ?? '?'}, ${
     status.devices?.join(' ') ?? ''
-  }, threads intra-op ${intra} inter-op ${inter}${where}`
+  }, threads intra-op ${intra} inter-op ${inter}${where}, ${
+    status.graphFunctions
+      ? 'layers as graph functions'
+      : 'layers op by op (this binding registers no functions)'
+  }`
 }
 
 function unavailable(statuses: BackendStatus[]): string {

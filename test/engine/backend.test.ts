@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { listBackends, threadsPerJob, useBackend } from '../../src-main/engine/backend'
 import { ValidationError } from '../../src-main/errors'
@@ -81,9 +84,43 @@ describe('engine backends', () => {
       expect(native.available, native.reason).toBe(true)
       expect(native.tensorflow).toMatch(/^\d+\.\d+\.\d+/)
       expect(native.devices).toContain('/device:CPU:0')
+      expect(typeof native.graphFunctions).toBe('boolean')
     } else {
       expect(native.available).toBe(false)
       expect(native.reason).toBeTruthy()
+    }
+  })
+
+  it("patches tfjs-node's binding sources for graph functions, once, and names a file it cannot patch", async () => {
+    const script = pathToFileURL(join(process.cwd(), 'scripts/native/function-patch.mjs')).href
+    const { patchBindingSources } = (await import(script)) as {
+      patchBindingSources: (folder: string) => Promise<void>
+    }
+    const folder = await mkdtemp(join(tmpdir(), 'emoheal-binding-'))
+    try {
+      await cp(join(process.cwd(), 'node_modules/@tensorflow/tfjs-node/binding'), folder, { recursive: true })
+      await patchBindingSources(folder)
+      const source = await readFile(join(folder, 'tfjs_binding.cc'), 'utf8')
+      expect(source).toContain('TFE_ContextAddFunctionDef')
+      expect(source).toContain('{"emohealRegisterFunction", nullptr, EmohealRegisterFunction')
+      expect(await readFile(join(folder, 'tfjs_backend.h'), 'utf8')).toContain('EmohealContext()')
+      await patchBindingSources(folder)
+      expect(
+        (await readFile(join(folder, 'tfjs_binding.cc'), 'utf8')).split('EmohealRegisterFunction(').length
+      ).toBe(source.split('EmohealRegisterFunction(').length)
+      const original = await readFile(
+        join(process.cwd(), 'node_modules/@tensorflow/tfjs-node/binding/tfjs_binding.cc'),
+        'utf8'
+      )
+      await writeFile(
+        join(folder, 'tfjs_binding.cc'),
+        original.replace('static napi_value IsUsingGPUDevice(', 'static napi_value Other(')
+      )
+      await expect(patchBindingSources(folder)).rejects.toThrow(
+        /tfjs_binding\.cc: "static napi_value IsUsingGPUDevice\(" not found/
+      )
+    } finally {
+      await rm(folder, { recursive: true, force: true })
     }
   })
 

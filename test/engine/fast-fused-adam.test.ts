@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
-import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { useBackend } from '../../src-main/engine/backend'
+import { graphFunctionsAvailable } from '../../src-main/engine/native-graph/graph-ops'
 import { FusedAdam } from '../../src-main/engine/training/fused-adam'
+import { backendsPresent } from './backends-present'
 import { pseudoRandom } from './pseudo-random'
 
-beforeAll(async () => {
-  await tf.setBackend('wasm')
-})
+// On native TensorFlow whose binding registers functions the update is one TensorFlow function; elsewhere
+// a dozen tfjs kernels. Both must be PyTorch's Adam.
+const { names: backends } = await backendsPresent({ suite: 'fused Adam' })
 
 /** PyTorch's Adam with L2 weight decay, written out in doubles for one parameter vector. */
 class ReferenceAdam {
@@ -38,7 +40,23 @@ class ReferenceAdam {
   }
 }
 
-describe('FusedAdam', () => {
+describe.each(backends)('FusedAdam on %s', (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend)
+  })
+
+  test('is one graph function where the binding registers functions, tfjs kernels elsewhere', async () => {
+    const variables = [tf.variable(tf.ones([3, 2]), true, 'k0'), tf.variable(tf.ones([4]), true, 'k1')]
+    const optimizer = new FusedAdam(variables, { learningRate: 0.01, weightDecay: 0.1 })
+    const gradients = { k0: tf.ones([3, 2]), k1: tf.ones([4]) }
+    optimizer.step(gradients)
+    const { kernels } = await tf.profile(() => optimizer.step(gradients))
+    if (graphFunctionsAvailable()) expect(kernels.length).toBeLessThan(3)
+    else expect(kernels.length).toBeGreaterThan(8)
+    optimizer.dispose()
+    tf.dispose([...variables, ...Object.values(gradients)])
+  })
+
   test('matches PyTorch Adam with weight decay, step by step, on tensors of several shapes', () => {
     const shapes = [[3, 4], [5], [2, 2, 3]]
     const initial = shapes.map((shape, i) =>

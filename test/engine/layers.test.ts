@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   ChannelSpatialAttention,
   DilatedCausalConv1D,
@@ -9,6 +9,7 @@ import {
   TemporalAveragePool
 } from '../../src-main/engine/layers'
 import { maxKeepingAxis } from '../../src-main/engine/layers/grouped-ops'
+import { setGruForm } from '../../src-main/engine/layers/fused-gru'
 import {
   bidirectionalGru,
   causalConvolution,
@@ -373,7 +374,10 @@ describe.each(backends)('on %s', (backend) => {
     })
   })
 
-  describe('PytorchGru', () => {
+  // Both the fused recurrence (what 'auto' picks at these sizes) and the op-by-op one (resetBefore's path).
+  describe.each(['fused', 'ops'] as const)('PytorchGru (%s form)', (form) => {
+    beforeAll(() => setGruForm(form))
+    afterAll(() => setGruForm('auto'))
     const [batch, steps, inputs, units, layers] = [2, 4, 4, 3, 2]
     const build = (returnSequences: boolean) => {
       const layer = new PytorchGru({ units, numLayers: layers, bidirectional: true, returnSequences })

@@ -40,7 +40,13 @@ export const backendsCommand: CliCommand = {
     const { backends, chosen, why } = result as BackendsResult
     const lines = backends.map((backend) => {
       const detail = backend.available
-        ? [backend.tensorflow ? `TensorFlow ${backend.tensorflow}` : '', backend.devices?.join(' ') ?? '']
+        ? [
+            backend.tensorflow ? `TensorFlow ${backend.tensorflow}` : '',
+            backend.devices?.join(' ') ?? '',
+            backend.graphFunctions === undefined
+              ? ''
+              : `graph functions ${backend.graphFunctions ? 'yes' : 'no'}`
+          ]
             .filter(Boolean)
             .join(', ')
         : (backend.reason ?? '')

@@ -2,7 +2,7 @@ import { dot } from './dot'
 
 /** Plain-JS forward pass of the PyTorch-semantics GRU and dense layers, for one window. */
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
 
 export interface GruLayerWeights {
   /** [D][3U][input]: the layer's [D][input][3U] transposed (gate rows r, z, n), see transposeBlocks. */
@@ -15,7 +15,7 @@ export interface GruLayerWeights {
 }
 
 /** rows x [input] -> out[outAt + j] = bias[j] + kernel[j] . x, four rows at a time sharing each loaded x. */
-function project(
+export function project(
   x: Float64Array,
   xAt: number,
   inputs: number,

@@ -2,6 +2,20 @@ import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import { addAttentionWeights, type AttentionWeights } from './attention-weights'
 import { fromGroups, groupedChannelAttention, groupedSpatialAttention, toGroups } from './grouped-ops'
+import { nativeChannelSpatialAttention } from './native-attention'
+
+export type AttentionForm = 'auto' | 'op-by-op'
+
+let attentionForm: AttentionForm = 'auto'
+
+/**
+ * 'auto' (the default): on native TensorFlow the whole layer is one tfjs kernel with its own gradient, about
+ * 20 native ops forward and 30 backward (native-attention.ts), where the grouped ops are over a hundred tfjs
+ * kernels; elsewhere the grouped ops. 'op-by-op' forces the grouped ops everywhere (tests compare the two).
+ */
+export function setAttentionForm(value: AttentionForm): void {
+  attentionForm = value
+}
 
 export interface ChannelSpatialAttentionArgs extends LayerArgs {
   /** Independent branches; the input's features are G blocks of C channels. Default 1. */
@@ -44,8 +58,18 @@ export class ChannelSpatialAttention extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs
+    if (attentionForm === 'auto' && tf.getBackend() === 'tensorflow') {
+      return nativeChannelSpatialAttention(
+        input,
+        this.attention.channelFirst.read(),
+        this.attention.channelSecond.read(),
+        this.attention.spatial.read(),
+        this.groups
+      )
+    }
     return tf.tidy(() => {
-      const x = toGroups(Array.isArray(inputs) ? inputs[0] : inputs, this.groups)
+      const x = toGroups(input, this.groups)
       const weighted = groupedChannelAttention(
         x,
         this.attention.channelFirst.read(),

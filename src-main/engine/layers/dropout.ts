@@ -39,11 +39,17 @@ function fillMask(mask: Float32Array, keep: number): void {
   state.set([x, y, z, w])
 }
 
+/** A dropout mask of `size` elements: 0, or 1 / (1 - rate) with probability 1 - rate. */
+export function dropoutMask(size: number, rate: number): Float32Array {
+  const mask = new Float32Array(size)
+  seedFromMathRandom()
+  fillMask(mask, 1 - rate)
+  return mask
+}
+
 /** x * mask, each element kept with probability 1 - rate and scaled by 1 / (1 - rate). */
 export function dropout(x: tf.Tensor, rate: number): tf.Tensor {
   if (rate <= 0) return x
-  const mask = new Float32Array(x.size)
-  seedFromMathRandom()
-  fillMask(mask, 1 - rate)
+  const mask = dropoutMask(x.size, rate)
   return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape)))
 }

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
+import { chooseGruForm, gruRecurrence } from './fused-gru'
+import { nativeGruLayer } from './native-gru'
 import { pytorchUniformInitializer, weightSeed } from './initializers'
 import { useCachedReshapeShapes } from './native-reshape'
 
@@ -124,18 +126,61 @@ export class PytorchGru extends tf.layers.Layer {
       for (const [layer, weights] of this.layerWeights.entries()) {
         if (layer > 0 && training && this.dropoutBetweenLayers > 0)
           x = tf.dropout(x, this.dropoutBetweenLayers) as tf.Tensor3D
-        if (layer === last && !this.returnSequences) return this.runLayer(x, weights, true)
-        x = this.runLayer(x, weights, false) as tf.Tensor3D
+        const lastStepOnly = layer === last && !this.returnSequences
+        const [batch, steps] = x.shape
+        const form = this.resetBefore
+          ? 'ops'
+          : chooseGruForm(batch, steps, this.units, this.directions, training)
+        const output =
+          form === 'graph'
+            ? nativeGruLayer(
+                x,
+                {
+                  inputKernel: weights.inputKernel.read(),
+                  inputBias: weights.inputBias.read(),
+                  recurrentKernel: weights.recurrentKernel.read(),
+                  recurrentBias: weights.recurrentBias.read()
+                },
+                { lastStepOnly }
+              )
+            : form === 'fused'
+              ? this.runFusedLayer(x, weights, lastStepOnly)
+              : this.runLayer(x, weights, lastStepOnly)
+        if (lastStepOnly) return output
+        x = output as tf.Tensor3D
       }
       return x
     })
   }
 
   /**
-   * One layer, both directions batched. With lastStepOnly, PyTorch's out[:, -1, :] [B, D*units] is the forward
-   * direction's last state beside the backward direction's first (it has read only the last step), taken
-   * without stacking the sequence: the stack, reverse, concat and slice, and their gradients, which give
-   * every step an output gradient of zeros to add, cost about 30 kernels a training step at 20 steps.
+   * One layer with its recurrence fused (see fused-gru.ts): the input projection of every step and both
+   * directions is one matMul here; the recurrence reads the backward direction's rows in reverse (no reverse
+   * here) and adds b_ih itself, summing its gradient too.
+   */
+  private runFusedLayer(x: tf.Tensor3D, weights: GruLayerWeights, lastStepOnly: boolean): tf.Tensor {
+    const { units, directions } = this
+    const [batch, steps, inputSize] = x.shape
+    const perDirection = directions === 2 ? tf.stack([x, x]) : x
+    const projected = tf.matMul(
+      tf.reshape(perDirection, [directions, batch * steps, inputSize]),
+      weights.inputKernel.read()
+    )
+    return gruRecurrence(
+      projected,
+      weights.inputBias.read(),
+      weights.recurrentKernel.read(),
+      weights.recurrentBias.read(),
+      { batch, steps, units, directions, lastStepOnly }
+    )
+  }
+
+  /**
+   * One layer op by op, both directions batched. With lastStepOnly, PyTorch's out[:, -1, :] [B, D*units] is
+   * the forward direction's last state beside the backward direction's first (it has read only the last
+   * step), taken without stacking the sequence: the stack, reverse, concat and slice, and their gradients,
+   * which give every step an output gradient of zeros to add, cost about 30 kernels a training step at 20
+   * steps.
    */
   private runLayer(x: tf.Tensor3D, weights: GruLayerWeights, lastStepOnly: boolean): tf.Tensor {
     const { units, directions } = this

@@ -13,6 +13,23 @@ import {
 import { dropout } from './dropout'
 import { useCachedReshapeShapes } from './native-reshape'
 import { convolutionInitializer, weightSeed } from './initializers'
+import { isNativeBackend } from './native-ops'
+import { nativeTcnBlock } from './native-tcn-block'
+
+export type TcnBlockForm = 'auto' | 'op-by-op'
+
+let blockForm: TcnBlockForm = 'auto'
+
+/**
+ * 'auto' (the default): on native TensorFlow, a block without in-block attention runs as one custom-gradient
+ * function of raw native ops (native-tcn-block.ts); 'op-by-op' forces the tfjs form everywhere, so that tests
+ * can compare the two.
+ */
+export function setTcnBlockForm(value: TcnBlockForm): void {
+  blockForm = value
+}
+
+const useNativeBlock = () => blockForm === 'auto' && isNativeBackend()
 
 export interface TcnResidualBlockArgs extends LayerArgs {
   /** Independent branches; the input's features are G blocks of Cin channels. Default 1. */
@@ -121,6 +138,25 @@ export class TcnResidualBlock extends tf.layers.Layer {
     useCachedReshapeShapes()
     return tf.tidy(() => {
       const training = kwargs['training'] === true
+      if (!this.attentionWeights && useNativeBlock()) {
+        return nativeTcnBlock(
+          Array.isArray(inputs) ? inputs[0] : inputs,
+          {
+            firstKernel: this.firstKernel.read(),
+            firstBias: this.firstBias.read(),
+            secondKernel: this.secondKernel.read(),
+            secondBias: this.secondBias.read(),
+            downsampleKernel: this.downsampleKernel?.read() ?? null,
+            downsampleBias: this.downsampleBias?.read() ?? null
+          },
+          {
+            groups: this.groups,
+            kernelSize: this.kernelSize,
+            dilation: this.dilation,
+            dropout: training ? this.dropout : 0
+          }
+        )
+      }
       const x = toGroups(Array.isArray(inputs) ? inputs[0] : inputs, this.groups)
       const shape = causalShape(this.kernelSize, this.dilation)
       let out: tf.Tensor4D = tf.relu(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { graphFunction, graphFunctionsAvailable } from '../native-graph/graph-ops'
 
 export interface FusedAdamOptions {
   learningRate: number
@@ -60,9 +61,68 @@ export class FusedAdam {
   /** One update from gradients keyed by variable name, as tf.variableGrads returns them. */
   step(gradients: Record<string, tf.Tensor>): void {
     this.steps++
-    const { beta1, beta2, epsilon, weightDecay } = this
+    const { beta1, beta2, epsilon } = this
     const firstCorrection = 1 - beta1 ** this.steps
     const secondCorrection = Math.sqrt(1 - beta2 ** this.steps)
+    // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε) = (lr·sqrt(bc2)/bc1) · m / (sqrt(v) + ε·sqrt(bc2))
+    const stepSize = (this.learningRate * secondCorrection) / firstCorrection
+    if (graphFunctionsAvailable()) this.graphStep(gradients, stepSize, epsilon * secondCorrection)
+    else this.tfjsStep(gradients, stepSize, epsilon * secondCorrection)
+  }
+
+  /**
+   * The whole update as one TensorFlow function (native TensorFlow whose binding registers functions): the
+   * flattening, moments, update and the split back into the weights' shapes, where op by op the reshapes
+   * alone were 138 binding calls a step for the native-rate model.
+   */
+  private graphStep(gradients: Record<string, tf.Tensor>, stepSize: number, epsilon: number): void {
+    const { beta1, beta2, weightDecay } = this
+    tf.tidy(() => {
+      const missing = this.variables.map((variable) => !gradients[variable.name])
+      const flatWeights = this.currentFlatWeights()
+      const decay =
+        weightDecay > 0 && missing.some(Boolean) ? tf.mul(this.presenceMask(missing), weightDecay) : null
+      const operands: tf.Tensor[] = [
+        ...this.variables.map((variable, index) => (missing[index] ? this.zeros(index) : gradients[variable.name])),
+        flatWeights,
+        this.first,
+        this.second,
+        tf.scalar(stepSize),
+        tf.scalar(epsilon),
+        ...(decay ? [decay] : [])
+      ]
+      const key = `adam ${beta1} ${beta2} ${weightDecay} ${decay !== null} ${operands.map((operand) => operand.shape.join('x')).join(';')}`
+      const run = graphFunction(key, (ops) => {
+        const args = operands.map((operand, i) => ops.argument(`in${i}`, operand.shape))
+        const count = this.variables.length
+        const [weights, first, second, size, eps] = args.slice(count, count + 5)
+        let gradient = ops.concat(
+          args.slice(0, count).map((g, index) => ops.reshape(g, [this.sizes[index]])),
+          0
+        )
+        if (weightDecay > 0) gradient = ops.add(gradient, ops.mul(weights, decay ? args[count + 5] : ops.floatScalar(weightDecay)))
+        const newFirst = ops.add(ops.mul(first, ops.floatScalar(beta1)), ops.mul(gradient, ops.floatScalar(1 - beta1)))
+        const newSecond = ops.add(
+          ops.mul(second, ops.floatScalar(beta2)),
+          ops.mul(ops.mul(gradient, gradient), ops.floatScalar(1 - beta2))
+        )
+        const updated = ops.sub(weights, ops.mul(ops.div(newFirst, ops.add(ops.sqrt(newSecond), eps)), size))
+        const pieces = ops.split(updated, this.sizes, 0)
+        return [updated, newFirst, newSecond, ...pieces.map((piece, index) => ops.reshape(piece, this.variables[index].shape))]
+      })
+      const [updated, first, second, ...pieces] = run(operands)
+      this.first.assign(first)
+      this.second.assign(second)
+      flatWeights.assign(updated)
+      this.variables.forEach((variable, index) => {
+        variable.assign(pieces[index])
+        this.assignedDataIds[index] = variable.dataId
+      })
+    })
+  }
+
+  private tfjsStep(gradients: Record<string, tf.Tensor>, stepSize: number, epsilonScaled: number): void {
+    const { beta1, beta2, weightDecay } = this
     tf.tidy(() => {
       const missing = this.variables.map((variable) => !gradients[variable.name])
       const flatGradient = tf.concat(
@@ -80,9 +140,7 @@ export class FusedAdam {
       const second = tf.add(tf.mul(this.second, beta2), tf.mul(tf.square(gradient), 1 - beta2))
       this.first.assign(first)
       this.second.assign(second)
-      // lr/bc1 · m / (sqrt(v)/sqrt(bc2) + ε) = (lr·sqrt(bc2)/bc1) · m / (sqrt(v) + ε·sqrt(bc2))
-      const stepSize = (this.learningRate * secondCorrection) / firstCorrection
-      const update = tf.mul(tf.div(first, tf.add(tf.sqrt(second), epsilon * secondCorrection)), stepSize)
+      const update = tf.mul(tf.div(first, tf.add(tf.sqrt(second), epsilonScaled)), stepSize)
       const updated = tf.sub(flatWeights, update)
       flatWeights.assign(updated)
       const pieces = tf.split(updated, this.sizes)

@@ -1,0 +1,223 @@
+import * as tf from '@tensorflow/tfjs'
+import { runFused, type FusedPass } from '../native-graph/fused'
+import { spatialKernelSize } from './grouped-ops'
+import type { NativeOps, Operand } from './native-ops'
+
+/**
+ * Channel then spatial attention (see groupedChannelAttention and groupedSpatialAttention in grouped-ops.ts
+ * for the math and the weight layouts) as one custom-gradient node with a hand-written gradient, each side
+ * about 25 native TensorFlow ops run by runFused (one TensorFlow function each where the binding registers
+ * them). Op by op, one layer is over a hundred tfjs kernels per training step, each a call through the
+ * binding plus the engine's tape work, for arithmetic that takes a fraction of that. Native TensorFlow only.
+ *
+ * Layout: x [B, T, G*C] is viewed as [B, T, G, C], where every step is the same for one group or several:
+ * pooling over time is axis 1, over channels axis 3, the shared MLP is an Einsum with G as a batch label.
+ * The spatial convolution is one Conv2D (polyphase, see phaseLength) whose filter is built from the kernel by
+ * one Einsum with a constant. The gradient of each max goes to every element equal to it, ties included, as
+ * tfjs's own gradient of max and maxKeepingAxis give it.
+ */
+
+/** Small constants (shapes, axes, expansion matrices) made once and kept: uploading them is a binding call. */
+const constants = new Map<string, tf.Tensor>()
+
+function constant(key: string, make: () => tf.Tensor): tf.Tensor {
+  let tensor = constants.get(key)
+  if (!tensor || tensor.isDisposed) {
+    tensor = tf.keep(make())
+    constants.set(key, tensor)
+  }
+  return tensor
+}
+
+/**
+ * The spatial convolution (2 -> 1 channels, 7 taps) runs polyphase: time is cut into blocks of `phase` steps,
+ * whose 2 * phase channels are one position's input ([B, T, G, 2] -> [B, T/phase, 1, phase*G*2], a reshape),
+ * and a 7-tap kernel becomes a 2r+1 tap kernel over blocks (r = ceil(3 / phase)). TensorFlow's CPU Conv2D with
+ * 2 input and 1 output channels took ~2 ms at T = 320 (forward; ~0.7 ms each backprop); the same convolution
+ * with 16 steps a block, ~0.15 ms. Channel counts that are multiples of 8 ran fastest.
+ */
+function phaseLength(steps: number, groups: number): number {
+  let best = 1
+  for (let phase = 2; phase <= Math.min(16, steps); phase++) {
+    if (steps % phase !== 0 || phase * groups > 32) continue
+    const aligned = (phase * groups) % 8 === 0
+    const bestAligned = (best * groups) % 8 === 0
+    if (aligned || !bestAligned) best = phase
+  }
+  return best
+}
+
+interface Phases {
+  phase: number
+  /** Taps of the block convolution. */
+  taps: number
+}
+
+function phasesOf(steps: number, groups: number): Phases {
+  const phase = phaseLength(steps, groups)
+  return { phase, taps: 2 * Math.ceil((spatialKernelSize - 1) / 2 / phase) + 1 }
+}
+
+/**
+ * E [G, 14, 1, taps, 1, 2*phase*G, phase*G] with filter = einsum('gmx,gmxjwch->jwch', kernel, E). Entry
+ * m = 2j + k of group g (tap j of channel k, k = 0 the mean, 1 the max) is the weight from input step
+ * t + j - 3 to output step t: from block tap d, input channel (s, g, k) to output channel (s', g) wherever
+ * (d - r) * phase + s - s' + 3 = j. Zeros elsewhere: groups do not mix.
+ * With `channels`, the filter for the input gradient instead: channel (s, g, 0) gets mean/C and (s, g, 1)
+ * mean/C + max, so that the one Conv2DBackpropInput yields the share every element gets (the mean's
+ * gradient) and the share the maxima get (that plus the max's), the two values the backward selects between.
+ */
+function spatialExpansion(groups: number, { phase, taps }: Phases, channels?: number): tf.Tensor {
+  return constant(`spatial:${groups}:${phase}:${channels ?? 0}`, () => {
+    const entries = spatialKernelSize * 2
+    const half = (spatialKernelSize - 1) / 2
+    const reach = (taps - 1) / 2
+    const inputs = 2 * phase * groups
+    const outputs = phase * groups
+    const values = new Float32Array(groups * entries * taps * inputs * outputs)
+    const set = (g: number, m: number, d: number, input: number, output: number, value: number) => {
+      values[(((g * entries + m) * taps + d) * inputs + input) * outputs + output] = value
+    }
+    for (let g = 0; g < groups; g++) {
+      for (let d = 0; d < taps; d++) {
+        for (let s = 0; s < phase; s++) {
+          for (let target = 0; target < phase; target++) {
+            const j = (d - reach) * phase + s - target + half
+            if (j < 0 || j >= spatialKernelSize) continue
+            const [mean, max, output] = [(s * groups + g) * 2, (s * groups + g) * 2 + 1, target * groups + g]
+            if (channels === undefined) {
+              set(g, 2 * j, d, mean, output, 1)
+              set(g, 2 * j + 1, d, max, output, 1)
+            } else {
+              set(g, 2 * j, d, mean, output, 1 / channels)
+              set(g, 2 * j, d, max, output, 1 / channels)
+              set(g, 2 * j + 1, d, max, output, 1)
+            }
+          }
+        }
+      }
+    }
+    return tf.tensor(values, [groups, entries, 1, taps, 1, inputs, outputs])
+  })
+}
+
+/**
+ * [[1/T, 1/T], [0, 1]]: mixes the MLP's gradient for (average, maximum) into (the share every step gets,
+ * the share the maxima get), as spatialExpansion does for the spatial pooling.
+ */
+function poolingMix(steps: number): tf.Tensor {
+  return constant(`pooling:${steps}`, () => tf.tensor2d([1 / steps, 1 / steps, 0, 1], [2, 2]))
+}
+
+interface AttentionShape {
+  batch: number
+  steps: number
+  groups: number
+  channels: number
+  phases: Phases
+}
+
+/** The forward pass for both executors; extras: the spatial expansion, its input-gradient form, poolingMix. */
+function attentionForward<H extends Operand>(
+  ops: NativeOps<H>,
+  [input, first, second, kernel]: H[],
+  [expansion]: H[],
+  { batch, steps, groups, channels, phases }: AttentionShape
+): { value: H; saved: H[] } {
+  const x4 = ops.reshape(input, [batch, steps, groups, channels])
+  const maximum = ops.reduce('Max', x4, 1)
+  const pooled = ops.concat([ops.reduce('Mean', x4, 1), maximum], 1) // [B, 2, G, C]
+  const hidden = ops.relu(ops.einsum('bkgc,gch->bkgh', pooled, first))
+  // The second layer is linear without bias: MLP(avg) + MLP(max) = W2 (relu(W1 avg) + relu(W1 max)).
+  const summed = ops.reduce('Sum', hidden, 1)
+  const channelWeights = ops.sigmoid(ops.einsum('bkgh,ghc->bkgc', summed, second))
+  const weighted = ops.mul(x4, channelWeights)
+  const channelMaximum = ops.reduce('Max', weighted, 3)
+  const stacked = ops.concat([ops.reduce('Mean', weighted, 3), channelMaximum], 3) // [B, T, G, 2]
+  const planes = ops.reshape(stacked, [batch, steps / phases.phase, 1, 2 * phases.phase * groups])
+  const filter = ops.einsum('gmx,gmxjwch->jwch', kernel, expansion)
+  const logits = ops.reshape(ops.convolveSame(planes, filter), [batch, steps, groups, 1])
+  const spatialWeights = ops.sigmoid(logits)
+  const value = ops.reshape(ops.mul(weighted, spatialWeights), [batch, steps, groups * channels])
+  const saved = [x4, maximum, pooled, hidden, summed, channelWeights, weighted, channelMaximum, planes]
+  return { value, saved: [...saved, spatialWeights, first, second, kernel] }
+}
+
+function attentionBackward<H extends Operand>(
+  ops: NativeOps<H>,
+  dy: H,
+  saved: H[],
+  [expansion, inputExpansion, mix]: H[],
+  { batch, steps, groups, channels, phases }: AttentionShape
+): H[] {
+  const [x4, maximum, pooled, hidden, summed, channelWeights, weighted, channelMaximum, planes] = saved
+  const [spatialWeights, first, second, kernel] = saved.slice(9)
+  const dy4 = ops.reshape(dy, x4.shape)
+  // Spatial attention: out = weighted * s, s = sigmoid(conv(mean_c, max_c)).
+  const direct = ops.mul(dy4, spatialWeights)
+  const spatialGradient = ops.reduce('Sum', ops.mul(dy4, weighted), 3)
+  const logitGradient = ops.reshape(ops.sigmoidGrad(spatialWeights, spatialGradient), [
+    batch,
+    steps / phases.phase,
+    1,
+    phases.phase * groups
+  ])
+  const filterGradient = ops.convolveSameFilterGradient(
+    planes,
+    [phases.taps, 1, 2 * phases.phase * groups, phases.phase * groups],
+    logitGradient
+  )
+  const kernelGradient = ops.einsum('jwch,gmxjwch->gmx', filterGradient, expansion)
+  const shares = ops.convolveSameInputGradient(
+    planes.shape,
+    ops.einsum('gmx,gmxjwch->jwch', kernel, inputExpansion),
+    logitGradient
+  )
+  const [everyShare, maximumShare] = ops.split(ops.reshape(shares, [batch, steps, groups, 2]), [1, 1], 3)
+  // Ties all get the max's gradient, as tfjs's gradient of max (and maxKeepingAxis) gives it.
+  const weightedGradient = ops.add(
+    direct,
+    ops.select(ops.equal(weighted, channelMaximum), maximumShare, everyShare)
+  )
+  // Channel attention: weighted = x * a, a = sigmoid(W2 (relu(W1 avg) + relu(W1 max))).
+  const weightsGradient = ops.reduce('Sum', ops.mul(weightedGradient, x4), 1)
+  const logitsGradient = ops.sigmoidGrad(channelWeights, weightsGradient) // [B, 1, G, C]
+  const secondGradient = ops.einsum('bkgh,bkgc->ghc', summed, logitsGradient)
+  // [B, 2, G, H]: relu's gradient, the sum's broadcast over the two pools
+  const hiddenGradient = ops.mul(ops.einsum('bkgc,ghc->bkgh', logitsGradient, second), ops.sign(hidden))
+  const firstGradient = ops.einsum('bkgc,bkgh->gch', pooled, hiddenGradient)
+  const mixed = ops.einsum('bkgh,kl->blgh', hiddenGradient, mix)
+  const [everyStep, maximumStep] = ops.split(ops.einsum('blgh,gch->blgc', mixed, first), [1, 1], 1)
+  const inputGradient = ops.add(
+    ops.mul(weightedGradient, channelWeights),
+    ops.select(ops.equal(x4, maximum), maximumStep, everyStep)
+  )
+  return [ops.reshape(inputGradient, [batch, steps, groups * channels]), firstGradient, secondGradient, kernelGradient]
+}
+
+/**
+ * x [B, T, G*C], firstLayer [G, C, hidden], secondLayer [G, hidden, C], spatialKernel [G, 7*2, 1] -> [B, T, G*C],
+ * as ChannelSpatialAttention computes it op by op.
+ */
+export function nativeChannelSpatialAttention(
+  x: tf.Tensor,
+  firstLayer: tf.Tensor,
+  secondLayer: tf.Tensor,
+  spatialKernel: tf.Tensor,
+  groups: number
+): tf.Tensor {
+  const [batch, steps, features] = x.shape
+  const channels = features / groups
+  const phases = phasesOf(steps, groups)
+  const shape: AttentionShape = { batch, steps, groups, channels, phases }
+  const pass: FusedPass = {
+    key: `attention ${groups} ${phases.phase} ${phases.taps}`,
+    forward: (ops, inputs, extras) => attentionForward(ops, inputs, extras, shape),
+    backward: (ops, dy, saved, extras) => attentionBackward(ops, dy, saved, extras, shape)
+  }
+  return runFused(
+    pass,
+    [x, firstLayer, secondLayer, spatialKernel],
+    [spatialExpansion(groups, phases), spatialExpansion(groups, phases, channels), poolingMix(steps)]
+  )
+}

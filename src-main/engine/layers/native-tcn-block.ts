@@ -1,0 +1,222 @@
+import * as tf from '@tensorflow/tfjs'
+import { dropoutMask } from './dropout'
+import { runFused, type FusedPass } from '../native-graph/fused'
+import type { ConvolutionGeometry, NativeOps, Operand } from './native-ops'
+
+/**
+ * A whole TCN residual block (conv -> ReLU -> dropout -> conv -> ReLU -> dropout, ReLU(out + residual), the
+ * residual through a 1x1 convolution where the channel count changes) as one custom-gradient function of raw
+ * native TensorFlow ops, forward and backward. Through tfjs the block was 64 kernels per training step
+ * (110 with two groups) and 12-18 ms at the native-rate model's shapes, most of it per-operation overhead;
+ * here it is about 16 native operations forward and 40 backward, with the backward written out by hand.
+ * Groups run as TensorFlow's grouped convolution (the input's channels are G blocks), so the layer's
+ * [B, T, G*C] layout is the convolution's NHWC layout as it is, with no transposes.
+ * Native TensorFlow only; the engine tests compare it with the op-by-op block and with finite differences.
+ */
+
+export interface NativeBlockShape {
+  groups: number
+  kernelSize: number
+  dilation: number
+  /** Dropout rate after each convolution; 0 outside training. */
+  dropout: number
+}
+
+/**
+ * kernel [G, k*C, F] (row j*C + c: tap j of input channel c) -> the filter [1, k, C, G*F] of a grouped Conv2D.
+ */
+function groupedFilter<H extends Operand>(scope: NativeOps<H>, kernel: H, groups: number, taps: number): H {
+  const [, rows, outputs] = kernel.shape
+  const inputs = rows / taps
+  if (groups === 1) return scope.reshape(kernel, [1, taps, inputs, outputs])
+  const perGroup = scope.reshape(kernel, [groups, taps, inputs, outputs])
+  return scope.reshape(scope.transpose(perGroup, [1, 2, 0, 3]), [1, taps, inputs, groups * outputs])
+}
+
+/** The filter gradient of a grouped convolution in the kernel's layout [G, k*C, F]; one backprop per group. */
+function groupedFilterGradient<H extends Operand>(
+  scope: NativeOps<H>,
+  dy: H,
+  x: H,
+  groups: number,
+  taps: number,
+  geometry: ConvolutionGeometry
+): H {
+  const [, batch, steps, groupedInputs] = x.shape
+  const [, , outputSteps, groupedOutputs] = dy.shape
+  const inputs = groupedInputs / groups
+  const outputs = groupedOutputs / groups
+  const perGroup: H[] = []
+  for (let group = 0; group < groups; group++) {
+    const xGroup = groups === 1 ? x : scope.slice(x, [0, 0, 0, group * inputs], [1, batch, steps, inputs])
+    const dyGroup =
+      groups === 1 ? dy : scope.slice(dy, [0, 0, 0, group * outputs], [1, batch, outputSteps, outputs])
+    perGroup.push(scope.convolveFilterGradient(dyGroup, xGroup, taps, geometry))
+  }
+  const stacked = groups === 1 ? perGroup[0] : scope.stack(perGroup)
+  return scope.reshape(stacked, [groups, taps * inputs, outputs])
+}
+
+function biasGradient<H extends Operand>(scope: NativeOps<H>, dy: H, groups: number): H {
+  return scope.reshape(scope.biasAddGrad(dy), [groups, dy.shape[3] / groups])
+}
+
+/**
+ * A dropout mask drawn in the op-by-op block's order, [G][B*T][F], and laid out as [B*T][G*F]: with one group
+ * the two orders are the same; with more, a seeded run draws the same mask on both forms.
+ */
+function groupMajorMask(groups: number, rows: number, outputs: number, rate: number): Float32Array {
+  const drawn = dropoutMask(groups * rows * outputs, rate)
+  if (groups === 1) return drawn
+  const mask = new Float32Array(drawn.length)
+  for (let group = 0; group < groups; group++)
+    for (let row = 0; row < rows; row++)
+      mask.set(
+        drawn.subarray((group * rows + row) * outputs, (group * rows + row + 1) * outputs),
+        (row * groups + group) * outputs
+      )
+  return mask
+}
+
+interface BlockWeights<H> {
+  firstKernel: H
+  firstBias: H
+  secondKernel: H
+  secondBias: H
+  downsampleKernel: H | null
+  downsampleBias: H | null
+}
+
+interface BlockGeometry {
+  groups: number
+  kernelSize: number
+  causal: ConvolutionGeometry
+  pointwise: ConvolutionGeometry
+}
+
+/**
+ * The forward pass, written once for both executors. x [B, T, G*C]; masks [1, B, T, G*F] or null. Returns the
+ * output [B, T, G*F] and what the backward pass needs, in `backwardBody`'s order.
+ */
+function forwardBody<H extends Operand>(
+  ops: NativeOps<H>,
+  x: H,
+  weights: BlockWeights<H>,
+  masks: H[] | null,
+  { groups, kernelSize, causal, pointwise }: BlockGeometry
+): { value: H; saved: H[] } {
+  const [batch, steps, groupedInputs] = x.shape
+  const groupedOutputs = groups * weights.firstKernel.shape[2]
+  const x4 = ops.reshape(x, [1, batch, steps, groupedInputs])
+  const convolve = (input: H, kernel: H, bias: H, taps: number, geometry: ConvolutionGeometry) => {
+    const filter = groupedFilter(ops, kernel, groups, taps)
+    return {
+      filter,
+      out: ops.biasAdd(ops.convolve(input, filter, geometry), ops.reshape(bias, [groupedOutputs]))
+    }
+  }
+  const first = convolve(x4, weights.firstKernel, weights.firstBias, kernelSize, causal)
+  const firstActivation = ops.relu(first.out)
+  const firstOut = masks ? ops.mul(firstActivation, masks[0]) : firstActivation
+  const second = convolve(firstOut, weights.secondKernel, weights.secondBias, kernelSize, causal)
+  const secondActivation = ops.relu(second.out)
+  const secondOut = masks ? ops.mul(secondActivation, masks[1]) : secondActivation
+  const downsample =
+    weights.downsampleKernel && weights.downsampleBias
+      ? convolve(x4, weights.downsampleKernel, weights.downsampleBias, 1, pointwise)
+      : null
+  const activation = ops.relu(ops.add(secondOut, downsample ? downsample.out : x4))
+  const saved = [x4, first.filter, second.filter, firstActivation, firstOut, secondActivation, activation]
+  if (downsample) saved.push(downsample.filter)
+  return { value: ops.reshape(activation, [batch, steps, groupedOutputs]), saved }
+}
+
+/** Gradients of the input and of every weight, in the block function's input order. */
+function backwardBody<H extends Operand>(
+  ops: NativeOps<H>,
+  dy: H,
+  saved: H[],
+  masks: H[] | null,
+  inputShape: number[],
+  { groups, kernelSize, causal, pointwise }: BlockGeometry
+): H[] {
+  const [x4, firstFilter, secondFilter, firstActivation, firstOut, secondActivation, activation] = saved
+  const downsampleFilter = saved[7] ?? null
+  const dSum = ops.reluGrad(ops.reshape(dy, activation.shape), activation)
+  const dSecond = ops.reluGrad(masks ? ops.mul(dSum, masks[1]) : dSum, secondActivation)
+  const dFirstOut = ops.convolveInputGradient(dSecond, secondFilter, groups, causal)
+  const dFirst = ops.reluGrad(masks ? ops.mul(dFirstOut, masks[0]) : dFirstOut, firstActivation)
+  let dx4 = ops.convolveInputGradient(dFirst, firstFilter, groups, causal)
+  const gradients = [
+    groupedFilterGradient(ops, dFirst, x4, groups, kernelSize, causal),
+    biasGradient(ops, dFirst, groups),
+    groupedFilterGradient(ops, dSecond, firstOut, groups, kernelSize, causal),
+    biasGradient(ops, dSecond, groups)
+  ]
+  if (downsampleFilter) {
+    dx4 = ops.add(dx4, ops.convolveInputGradient(dSum, downsampleFilter, groups, pointwise))
+    gradients.push(
+      groupedFilterGradient(ops, dSum, x4, groups, 1, pointwise),
+      biasGradient(ops, dSum, groups)
+    )
+  } else {
+    dx4 = ops.add(dx4, dSum)
+  }
+  return [ops.reshape(dx4, inputShape), ...gradients]
+}
+
+function blockPass(shape: NativeBlockShape, downsample: boolean): FusedPass {
+  const { groups, kernelSize, dilation } = shape
+  const geometry: BlockGeometry = {
+    groups,
+    kernelSize,
+    causal: { dilation, padBefore: (kernelSize - 1) * dilation, padAfter: 0 },
+    pointwise: { dilation: 1, padBefore: 0, padAfter: 0 }
+  }
+  return {
+    key: `tcn-block ${JSON.stringify(shape)} ${downsample}`,
+    forward: (ops, [x, firstKernel, firstBias, secondKernel, secondBias, downsampleKernel, downsampleBias], masks) =>
+      forwardBody(
+        ops,
+        x,
+        {
+          firstKernel,
+          firstBias,
+          secondKernel,
+          secondBias,
+          downsampleKernel: downsample ? downsampleKernel : null,
+          downsampleBias: downsample ? downsampleBias : null
+        },
+        masks.length ? masks : null,
+        geometry
+      ),
+    backward: (ops, dy, saved, masks) => {
+      const [, batch, steps, groupedInputs] = saved[0].shape
+      return backwardBody(ops, dy, saved, masks.length ? masks : null, [batch, steps, groupedInputs], geometry)
+    }
+  }
+}
+
+/**
+ * x [B, T, G*C] -> [B, T, G*F]. Weights in TcnResidualBlock's layout; the downsample pair only where C != F.
+ */
+export function nativeTcnBlock(
+  x: tf.Tensor,
+  weights: BlockWeights<tf.Tensor>,
+  shape: NativeBlockShape
+): tf.Tensor3D {
+  const { firstKernel, firstBias, secondKernel, secondBias, downsampleKernel, downsampleBias } = weights
+  const downsample = downsampleKernel !== null && downsampleBias !== null
+  const inputs = [x, firstKernel, firstBias, secondKernel, secondBias]
+  if (downsample) inputs.push(downsampleKernel, downsampleBias)
+  const [batch, steps] = x.shape
+  const outputs = firstKernel.shape[2] as number
+  const { groups, dropout } = shape
+  const masks =
+    dropout > 0
+      ? [0, 1].map(() =>
+          tf.tensor(groupMajorMask(groups, batch * steps, outputs, dropout), [1, batch, steps, groups * outputs])
+        )
+      : []
+  return runFused(blockPass(shape, downsample), inputs, masks) as tf.Tensor3D
+}

@@ -1,0 +1,153 @@
+import * as tf from '@tensorflow/tfjs'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { TcnResidualBlock } from '../../src-main/engine/layers'
+import { setTcnBlockForm } from '../../src-main/engine/layers/tcn-residual-block'
+import { useBackend } from '../../src-main/engine/backend'
+import { graphFunctionsPresent } from '../../src-main/engine/native-graph/graph-ops'
+import { Random } from '../../src-main/engine/training/random'
+import { backendsPresent } from './backends-present'
+import { numbers } from './layers-reference'
+
+// The fused native block replaces 64-110 tfjs kernels by ~55 raw TensorFlow ops with a hand-written
+// backward: it must give what the op-by-op block gives, value and every gradient, dropout included.
+const { names } = await backendsPresent({ suite: 'native TCN block' })
+const native = names.includes('tensorflow')
+const executors = graphFunctionsPresent() ? ['TensorFlow functions', 'op by op'] : ['op by op']
+
+/** Math.random from a seeded generator while fn runs: the dropout masks are drawn from it. */
+function withSeededMathRandom<T>(seed: number, fn: () => T): T {
+  const original = Math.random
+  const random = new Random(seed)
+  Math.random = () => random.next()
+  try {
+    return fn()
+  } finally {
+    Math.random = original
+  }
+}
+
+interface Case {
+  groups: number
+  inputChannels: number
+  filters: number
+  kernelSize: number
+  dilation: number
+  steps: number
+  dropout: number
+}
+
+const cases: Case[] = [
+  { groups: 1, inputChannels: 1, filters: 4, kernelSize: 3, dilation: 1, steps: 9, dropout: 0 },
+  { groups: 1, inputChannels: 4, filters: 4, kernelSize: 3, dilation: 4, steps: 11, dropout: 0 },
+  { groups: 2, inputChannels: 1, filters: 3, kernelSize: 3, dilation: 2, steps: 7, dropout: 0 },
+  { groups: 2, inputChannels: 3, filters: 3, kernelSize: 2, dilation: 8, steps: 5, dropout: 0 },
+  { groups: 3, inputChannels: 2, filters: 4, kernelSize: 3, dilation: 2, steps: 10, dropout: 0.3 },
+  { groups: 1, inputChannels: 3, filters: 5, kernelSize: 1, dilation: 1, steps: 4, dropout: 0.5 }
+]
+
+/** Value and gradients (input first, then every weight) of sum(block(x) * probe), in a seeded run. */
+function valueAndGradients(layer: TcnResidualBlock, x: tf.Tensor3D, probe: tf.Tensor, training: boolean) {
+  const input = tf.variable(x)
+  const variables = [input, ...layer.trainableWeights.map((weight) => weight.read() as tf.Variable)]
+  return withSeededMathRandom(7, () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(layer.apply(input, { training }) as tf.Tensor, probe)),
+        variables
+      )
+      const result = {
+        value: value.dataSync()[0],
+        output: Array.from((layer.apply(input) as tf.Tensor).dataSync()),
+        gradients: variables.map((variable) => Array.from(grads[variable.name].dataSync()))
+      }
+      input.dispose()
+      return result
+    })
+  )
+}
+
+describe.skipIf(!native).each(executors)('the fused native TCN block (tensorflow, %s)', (executor) => {
+  beforeAll(async () => {
+    await useBackend('tensorflow')
+    // Both executors of the fused passes: TensorFlow functions (where the binding registers them) and the
+    // same operations one by one through the binding.
+    if (executor === 'op by op') process.env.EMOHEAL_GRAPH_FUNCTIONS = '0'
+  })
+  afterAll(() => {
+    delete process.env.EMOHEAL_GRAPH_FUNCTIONS
+  })
+  afterEach(() => setTcnBlockForm('auto'))
+
+  test.each(cases)(
+    'equals the op-by-op block: G=$groups C=$inputChannels F=$filters k=$kernelSize d=$dilation T=$steps dropout=$dropout',
+    ({ groups, inputChannels, filters, kernelSize, dilation, steps, dropout }) => {
+      const batch = 3
+      const layer = new TcnResidualBlock({ groups, filters, kernelSize, dilation, dropout, seed: 5 })
+      const shape: [number, number, number] = [batch, steps, groups * inputChannels]
+      layer.build(shape)
+      layer.setWeights(
+        layer.weights.map((weight, i) =>
+          tf.tensor(numbers(tf.util.sizeFromShape(weight.shape as number[]), 10 + i, 0.7), weight.shape as number[])
+        )
+      )
+      const x = tf.tensor3d(numbers(tf.util.sizeFromShape(shape), 3, 1.5), shape)
+      const probe = tf.tensor(numbers(batch * steps * groups * filters, 4, 1), [batch, steps, groups * filters])
+      setTcnBlockForm('auto')
+      valueAndGradients(layer, x, probe, true)
+      // Nothing left behind once the shapes' constants exist: no temporaries, no saved tensors.
+      const before = tf.memory().numTensors
+      const fused = valueAndGradients(layer, x, probe, true)
+      expect(tf.memory().numTensors).toBe(before)
+      setTcnBlockForm('op-by-op')
+      const reference = valueAndGradients(layer, x, probe, true)
+      expect(fused.value).toBeCloseTo(reference.value, 3)
+      expect(fused.output.length).toBe(reference.output.length)
+      fused.output.forEach((value, i) => expect(value).toBeCloseTo(reference.output[i], 4))
+      expect(fused.gradients.length).toBe(layer.trainableWeights.length + 1)
+      fused.gradients.forEach((gradient, g) => {
+        expect(gradient.length).toBe(reference.gradients[g].length)
+        gradient.forEach((value, i) => expect(value).toBeCloseTo(reference.gradients[g][i], 3))
+      })
+      // The probe weights steps and channels differently, so a gradient in the wrong place would show.
+      expect(fused.gradients[0].some((value) => Math.abs(value) > 1e-3)).toBe(true)
+      tf.dispose([x, probe])
+    }
+  )
+
+  test('runs as two TensorFlow functions exactly where they are in use', () => {
+    const backend = tf.backend() as unknown as Record<string, (...args: unknown[]) => unknown>
+    const original = backend.executeMultipleOutputs
+    const calls: string[] = []
+    backend.executeMultipleOutputs = (...args: unknown[]) => {
+      calls.push(args[0] as string)
+      return original.apply(backend, args)
+    }
+    try {
+      const layer = new TcnResidualBlock({ filters: 4, kernelSize: 3, dilation: 2, dropout: 0.2, seed: 3 })
+      const x = tf.tensor3d(numbers(2 * 6 * 4, 5, 1), [2, 6, 4])
+      layer.apply(x)
+      valueAndGradients(layer, x, tf.onesLike(x), true)
+      const functions = calls.filter((name) => name.startsWith('emoheal_fn_'))
+      // Two inference passes (the build above, the output read in valueAndGradients), a training forward and
+      // its backward.
+      expect(functions.length).toBe(executor === 'op by op' ? 0 : 4)
+      x.dispose()
+    } finally {
+      backend.executeMultipleOutputs = original
+    }
+  })
+
+  test('dropout changes with the seed and is the same mask on both forms', () => {
+    const layer = new TcnResidualBlock({ filters: 4, kernelSize: 3, dilation: 2, dropout: 0.5, seed: 2 })
+    const x = tf.tensor3d(numbers(2 * 8 * 4, 1, 1), [2, 8, 4])
+    layer.apply(x)
+    const run = (seed: number) =>
+      withSeededMathRandom(seed, () => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync()))
+    const first = run(1)
+    expect(run(1)).toEqual(first)
+    expect(run(2)).not.toEqual(first)
+    setTcnBlockForm('op-by-op')
+    run(1).forEach((value, i) => expect(value).toBeCloseTo(first[i], 4))
+    x.dispose()
+  })
+})
