@@ -157,97 +157,100 @@ const cases: Case[] = [
 const label = ({ batch, steps, groups, channels, hidden }: Case) =>
   `B ${batch}, T ${steps}, G ${groups}, C ${channels}, hidden ${hidden}`
 
-describe.skipIf(!native).each(executors)('fused channel+spatial attention on native TensorFlow (%s)', (executor) => {
-  beforeAll(async () => {
-    await useBackend('tensorflow')
-    // Both executors of the fused passes: TensorFlow functions (where the binding registers them) and the
-    // same operations one by one through the binding.
-    if (executor === 'op by op') process.env.EMOHEAL_GRAPH_FUNCTIONS = '0'
-  })
-  afterAll(() => {
-    delete process.env.EMOHEAL_GRAPH_FUNCTIONS
-  })
+describe.skipIf(!native).each(executors)(
+  'fused channel+spatial attention on native TensorFlow (%s)',
+  (executor) => {
+    beforeAll(async () => {
+      await useBackend('tensorflow')
+      // Both executors of the fused passes: TensorFlow functions (where the binding registers them) and the
+      // same operations one by one through the binding.
+      if (executor === 'op by op') process.env.EMOHEAL_GRAPH_FUNCTIONS = '0'
+    })
+    afterAll(() => {
+      delete process.env.EMOHEAL_GRAPH_FUNCTIONS
+    })
 
-  afterEach(() => {
-    setAttentionForm('auto')
-  })
+    afterEach(() => {
+      setAttentionForm('auto')
+    })
 
-  test.each(cases.map((testCase) => [label(testCase), testCase] as const))(
-    'equals the op-by-op path, forward and gradients: %s',
-    async (_, testCase) => {
-      const xData = numbers(testCase.batch * testCase.steps * testCase.groups * testCase.channels, 7, 2)
-      const { fused, reference } = await compare(testCase, xData)
-      // The comparison is between two paths: the fused one must be a handful of kernels, not the ops.
-      expect(fused.kernels).toBeLessThan(reference.kernels / 4)
-    }
-  )
-
-  test.each(cases.map((testCase) => [label(testCase), testCase] as const))(
-    'equals the op-by-op path where maxima tie: %s',
-    async (_, testCase) => {
-      const xData = tiedInput(testCase)
-      if (testCase.steps > 1) {
-        const ties = countTies(testCase, xData)
-        expect(ties.overTime).toBeGreaterThan(0)
-        expect(ties.overChannels).toBeGreaterThan(0)
+    test.each(cases.map((testCase) => [label(testCase), testCase] as const))(
+      'equals the op-by-op path, forward and gradients: %s',
+      async (_, testCase) => {
+        const xData = numbers(testCase.batch * testCase.steps * testCase.groups * testCase.channels, 7, 2)
+        const { fused, reference } = await compare(testCase, xData)
+        // The comparison is between two paths: the fused one must be a handful of kernels, not the ops.
+        expect(fused.kernels).toBeLessThan(reference.kernels / 4)
       }
-      // Maxima of 2 over time put every relu of one hidden unit on one side; these weights keep some alive.
-      await compare(testCase, xData, 50)
-    }
-  )
+    )
 
-  test('the comparison sees a wrong gradient: the op-by-op path with another spatial kernel differs', async () => {
-    const testCase = cases[2]
-    const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
-    const xData = numbers(size(shape), 7, 2)
-    const layer = build(testCase)
-    const fused = await run(layer, xData, shape)
-    const weights = layer.getWeights()
-    layer.setWeights([weights[0], weights[1], tf.mul(weights[2], 1.01)])
-    setAttentionForm('op-by-op')
-    const perturbed = await run(layer, xData, shape)
-    expect(worstDifference(fused.gradients[3], perturbed.gradients[3])).toBeGreaterThan(1e-4)
-  })
-
-  test('matches finite differences of its own loss', () => {
-    const testCase: Case = { batch: 2, steps: 9, groups: 2, channels: 3, hidden: 1 }
-    const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
-    const layer = build(testCase)
-    const x = tf.tensor(numbers(size(shape), 5, 2), shape)
-    const projection = tf.tensor(numbers(size(shape), 6), shape)
-    const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, projection))
-    const analytic = tf.grad(loss)(x).dataSync()
-    const values = x.dataSync()
-    const epsilon = 1e-2
-    let worst = 0
-    for (let i = 0; i < values.length; i++) {
-      const at = (delta: number) => {
-        const shifted = values.slice()
-        shifted[i] += delta
-        return tf.tidy(() => loss(tf.tensor(shifted, shape)).dataSync()[0])
+    test.each(cases.map((testCase) => [label(testCase), testCase] as const))(
+      'equals the op-by-op path where maxima tie: %s',
+      async (_, testCase) => {
+        const xData = tiedInput(testCase)
+        if (testCase.steps > 1) {
+          const ties = countTies(testCase, xData)
+          expect(ties.overTime).toBeGreaterThan(0)
+          expect(ties.overChannels).toBeGreaterThan(0)
+        }
+        // Maxima of 2 over time put every relu of one hidden unit on one side; these weights keep some alive.
+        await compare(testCase, xData, 50)
       }
-      worst = Math.max(worst, Math.abs((at(epsilon) - at(-epsilon)) / (2 * epsilon) - analytic[i]))
-    }
-    expect(worst).toBeLessThan(5e-3)
-  })
+    )
 
-  test('leaves no tensors behind, with and without a gradient', () => {
-    const testCase: Case = { batch: 2, steps: 12, groups: 2, channels: 4, hidden: 2 }
-    const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
-    const layer = build(testCase)
-    const x = tf.tensor(numbers(size(shape), 3, 2), shape)
-    const variables = layer.trainableWeights.map((weight) => weight.read() as tf.Variable)
-    const step = () =>
-      tf.tidy(() => {
-        tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor), variables).value.dataSync()
-        ;(layer.apply(x) as tf.Tensor).dataSync()
-        tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x).dataSync()
-      })
-    step() // the constants the layer keeps are made once
-    const backend = tf.engine().backend
-    const [tensors, data] = [tf.memory().numTensors, backend.numDataIds()]
-    for (let i = 0; i < 3; i++) step()
-    expect(tf.memory().numTensors).toBe(tensors)
-    expect(backend.numDataIds()).toBe(data)
-  })
-})
+    test('the comparison sees a wrong gradient: the op-by-op path with another spatial kernel differs', async () => {
+      const testCase = cases[2]
+      const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
+      const xData = numbers(size(shape), 7, 2)
+      const layer = build(testCase)
+      const fused = await run(layer, xData, shape)
+      const weights = layer.getWeights()
+      layer.setWeights([weights[0], weights[1], tf.mul(weights[2], 1.01)])
+      setAttentionForm('op-by-op')
+      const perturbed = await run(layer, xData, shape)
+      expect(worstDifference(fused.gradients[3], perturbed.gradients[3])).toBeGreaterThan(1e-4)
+    })
+
+    test('matches finite differences of its own loss', () => {
+      const testCase: Case = { batch: 2, steps: 9, groups: 2, channels: 3, hidden: 1 }
+      const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
+      const layer = build(testCase)
+      const x = tf.tensor(numbers(size(shape), 5, 2), shape)
+      const projection = tf.tensor(numbers(size(shape), 6), shape)
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, projection))
+      const analytic = tf.grad(loss)(x).dataSync()
+      const values = x.dataSync()
+      const epsilon = 1e-2
+      let worst = 0
+      for (let i = 0; i < values.length; i++) {
+        const at = (delta: number) => {
+          const shifted = values.slice()
+          shifted[i] += delta
+          return tf.tidy(() => loss(tf.tensor(shifted, shape)).dataSync()[0])
+        }
+        worst = Math.max(worst, Math.abs((at(epsilon) - at(-epsilon)) / (2 * epsilon) - analytic[i]))
+      }
+      expect(worst).toBeLessThan(5e-3)
+    })
+
+    test('leaves no tensors behind, with and without a gradient', () => {
+      const testCase: Case = { batch: 2, steps: 12, groups: 2, channels: 4, hidden: 2 }
+      const shape = [testCase.batch, testCase.steps, testCase.groups * testCase.channels]
+      const layer = build(testCase)
+      const x = tf.tensor(numbers(size(shape), 3, 2), shape)
+      const variables = layer.trainableWeights.map((weight) => weight.read() as tf.Variable)
+      const step = () =>
+        tf.tidy(() => {
+          tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor), variables).value.dataSync()
+          ;(layer.apply(x) as tf.Tensor).dataSync()
+          tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input) as tf.Tensor))(x).dataSync()
+        })
+      step() // the constants the layer keeps are made once
+      const backend = tf.engine().backend
+      const [tensors, data] = [tf.memory().numTensors, backend.numDataIds()]
+      for (let i = 0; i < 3; i++) step()
+      expect(tf.memory().numTensors).toBe(tensors)
+      expect(backend.numDataIds()).toBe(data)
+    })
+  }
+)

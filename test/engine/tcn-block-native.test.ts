@@ -34,6 +34,8 @@ interface Case {
   dilation: number
   steps: number
   dropout: number
+  /** Channel and spatial attention inside the block, as the paper's blocks have it. */
+  attention?: boolean
 }
 
 const cases: Case[] = [
@@ -42,7 +44,38 @@ const cases: Case[] = [
   { groups: 2, inputChannels: 1, filters: 3, kernelSize: 3, dilation: 2, steps: 7, dropout: 0 },
   { groups: 2, inputChannels: 3, filters: 3, kernelSize: 2, dilation: 8, steps: 5, dropout: 0 },
   { groups: 3, inputChannels: 2, filters: 4, kernelSize: 3, dilation: 2, steps: 10, dropout: 0.3 },
-  { groups: 1, inputChannels: 3, filters: 5, kernelSize: 1, dilation: 1, steps: 4, dropout: 0.5 }
+  { groups: 1, inputChannels: 3, filters: 5, kernelSize: 1, dilation: 1, steps: 4, dropout: 0.5 },
+  {
+    groups: 1,
+    inputChannels: 3,
+    filters: 5,
+    kernelSize: 3,
+    dilation: 2,
+    steps: 8,
+    dropout: 0,
+    attention: true
+  },
+  {
+    groups: 2,
+    inputChannels: 1,
+    filters: 4,
+    kernelSize: 2,
+    dilation: 1,
+    steps: 20,
+    dropout: 0.2,
+    attention: true
+  },
+  // The paper's first block: five one-channel branches, 25 filters, kernel 2, 20 points.
+  {
+    groups: 5,
+    inputChannels: 1,
+    filters: 25,
+    kernelSize: 2,
+    dilation: 1,
+    steps: 20,
+    dropout: 0.2,
+    attention: true
+  }
 ]
 
 /** Value and gradients (input first, then every weight) of sum(block(x) * probe), in a seeded run. */
@@ -79,19 +112,34 @@ describe.skipIf(!native).each(executors)('the fused native TCN block (tensorflow
   afterEach(() => setTcnBlockForm('auto'))
 
   test.each(cases)(
-    'equals the op-by-op block: G=$groups C=$inputChannels F=$filters k=$kernelSize d=$dilation T=$steps dropout=$dropout',
-    ({ groups, inputChannels, filters, kernelSize, dilation, steps, dropout }) => {
+    'equals the op-by-op block: G=$groups C=$inputChannels F=$filters k=$kernelSize d=$dilation T=$steps dropout=$dropout attention=$attention',
+    ({ groups, inputChannels, filters, kernelSize, dilation, steps, dropout, attention }) => {
       const batch = 3
-      const layer = new TcnResidualBlock({ groups, filters, kernelSize, dilation, dropout, seed: 5 })
+      const layer = new TcnResidualBlock({
+        groups,
+        filters,
+        kernelSize,
+        dilation,
+        dropout,
+        attention,
+        seed: 5
+      })
       const shape: [number, number, number] = [batch, steps, groups * inputChannels]
       layer.build(shape)
       layer.setWeights(
         layer.weights.map((weight, i) =>
-          tf.tensor(numbers(tf.util.sizeFromShape(weight.shape as number[]), 10 + i, 0.7), weight.shape as number[])
+          tf.tensor(
+            numbers(tf.util.sizeFromShape(weight.shape as number[]), 10 + i, 0.7),
+            weight.shape as number[]
+          )
         )
       )
       const x = tf.tensor3d(numbers(tf.util.sizeFromShape(shape), 3, 1.5), shape)
-      const probe = tf.tensor(numbers(batch * steps * groups * filters, 4, 1), [batch, steps, groups * filters])
+      const probe = tf.tensor(numbers(batch * steps * groups * filters, 4, 1), [
+        batch,
+        steps,
+        groups * filters
+      ])
       setTcnBlockForm('auto')
       valueAndGradients(layer, x, probe, true)
       // Nothing left behind once the shapes' constants exist: no temporaries, no saved tensors.
@@ -142,7 +190,9 @@ describe.skipIf(!native).each(executors)('the fused native TCN block (tensorflow
     const x = tf.tensor3d(numbers(2 * 8 * 4, 1, 1), [2, 8, 4])
     layer.apply(x)
     const run = (seed: number) =>
-      withSeededMathRandom(seed, () => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync()))
+      withSeededMathRandom(seed, () =>
+        Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync())
+      )
     const first = run(1)
     expect(run(1)).toEqual(first)
     expect(run(2)).not.toEqual(first)

@@ -109,7 +109,7 @@ function poolingMix(steps: number): tf.Tensor {
   return constant(`pooling:${steps}`, () => tf.tensor2d([1 / steps, 1 / steps, 0, 1], [2, 2]))
 }
 
-interface AttentionShape {
+export interface AttentionShape {
   batch: number
   steps: number
   groups: number
@@ -118,7 +118,7 @@ interface AttentionShape {
 }
 
 /** The forward pass for both executors; extras: the spatial expansion, its input-gradient form, poolingMix. */
-function attentionForward<H extends Operand>(
+export function attentionForward<H extends Operand>(
   ops: NativeOps<H>,
   [input, first, second, kernel]: H[],
   [expansion]: H[],
@@ -143,7 +143,7 @@ function attentionForward<H extends Operand>(
   return { value, saved: [...saved, spatialWeights, first, second, kernel] }
 }
 
-function attentionBackward<H extends Operand>(
+export function attentionBackward<H extends Operand>(
   ops: NativeOps<H>,
   dy: H,
   saved: H[],
@@ -192,7 +192,12 @@ function attentionBackward<H extends Operand>(
     ops.mul(weightedGradient, channelWeights),
     ops.select(ops.equal(x4, maximum), maximumStep, everyStep)
   )
-  return [ops.reshape(inputGradient, [batch, steps, groups * channels]), firstGradient, secondGradient, kernelGradient]
+  return [
+    ops.reshape(inputGradient, [batch, steps, groups * channels]),
+    firstGradient,
+    secondGradient,
+    kernelGradient
+  ]
 }
 
 /**
@@ -207,17 +212,25 @@ export function nativeChannelSpatialAttention(
   groups: number
 ): tf.Tensor {
   const [batch, steps, features] = x.shape
-  const channels = features / groups
-  const phases = phasesOf(steps, groups)
-  const shape: AttentionShape = { batch, steps, groups, channels, phases }
+  const { shape, extras } = attentionSetup(batch, steps, groups, features / groups)
   const pass: FusedPass = {
-    key: `attention ${groups} ${phases.phase} ${phases.taps}`,
-    forward: (ops, inputs, extras) => attentionForward(ops, inputs, extras, shape),
-    backward: (ops, dy, saved, extras) => attentionBackward(ops, dy, saved, extras, shape)
+    key: `attention ${groups} ${shape.phases.phase} ${shape.phases.taps}`,
+    forward: (ops, inputs, constants) => attentionForward(ops, inputs, constants, shape),
+    backward: (ops, dy, saved, constants) => attentionBackward(ops, dy, saved, constants, shape)
   }
-  return runFused(
-    pass,
-    [x, firstLayer, secondLayer, spatialKernel],
-    [spatialExpansion(groups, phases), spatialExpansion(groups, phases, channels), poolingMix(steps)]
-  )
+  return runFused(pass, [x, firstLayer, secondLayer, spatialKernel], extras)
+}
+
+/** The shape and the three constants attentionForward and attentionBackward take, for x [B, T, G*C]. */
+export function attentionSetup(
+  batch: number,
+  steps: number,
+  groups: number,
+  channels: number
+): { shape: AttentionShape; extras: tf.Tensor[] } {
+  const phases = phasesOf(steps, groups)
+  return {
+    shape: { batch, steps, groups, channels, phases },
+    extras: [spatialExpansion(groups, phases), spatialExpansion(groups, phases, channels), poolingMix(steps)]
+  }
 }

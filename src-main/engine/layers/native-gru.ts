@@ -193,7 +193,12 @@ function layerPass(shape: GruLayerShape): FusedPass {
   return {
     key: `gru-layer ${shape.lastStepOnly}`,
     forward: (ops, [x, inputKernel, inputBias, recurrentKernel, recurrentBias]) => {
-      const [output, ...saved] = layerForward(ops, x, [inputKernel, inputBias, recurrentKernel, recurrentBias], shape)
+      const [output, ...saved] = layerForward(
+        ops,
+        x,
+        [inputKernel, inputBias, recurrentKernel, recurrentBias],
+        shape
+      )
       return { value: output, saved: [...saved, inputKernel, recurrentKernel] }
     },
     backward: (ops, dy, saved) => {

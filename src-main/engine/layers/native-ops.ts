@@ -210,9 +210,11 @@ export abstract class NativeOps<H extends Operand> {
   einsum(equation: string, a: H, b: H): H {
     const [operands, output] = equation.split('->')
     const sizes = new Map<string, number>()
-    operands.split(',').forEach((labels, i) =>
-      [...labels].forEach((label, axis) => sizes.set(label, (i === 0 ? a : b).shape[axis]))
-    )
+    operands
+      .split(',')
+      .forEach((labels, i) =>
+        [...labels].forEach((label, axis) => sizes.set(label, (i === 0 ? a : b).shape[axis]))
+      )
     return this.emit(
       'Einsum',
       { T: float, N: { kind: 'int', value: 2 }, equation: { kind: 'string', value: equation } },
@@ -261,7 +263,10 @@ export abstract class NativeOps<H extends Operand> {
 
   /** A stride-1 "same" Conv2D, NHWC, filter [h, w, in, out]. */
   convolveSame(x: H, filter: H): H {
-    return this.emit('Conv2D', this.samePadding(), [x, filter], 'output', [...x.shape.slice(0, 3), filter.shape[3]])
+    return this.emit('Conv2D', this.samePadding(), [x, filter], 'output', [
+      ...x.shape.slice(0, 3),
+      filter.shape[3]
+    ])
   }
 
   convolveSameFilterGradient(x: H, filterShape: number[], dy: H): H {

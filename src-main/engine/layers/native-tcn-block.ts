@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { dropoutMask } from './dropout'
 import { runFused, type FusedPass } from '../native-graph/fused'
+import { attentionBackward, attentionForward, attentionSetup, type AttentionShape } from './native-attention'
 import type { ConvolutionGeometry, NativeOps, Operand } from './native-ops'
 
 /**
@@ -85,6 +86,8 @@ interface BlockWeights<H> {
   secondBias: H
   downsampleKernel: H | null
   downsampleBias: H | null
+  /** In-block channel and spatial attention (the paper's blocks): [first, second, spatial kernel] or null. */
+  attention: H[] | null
 }
 
 interface BlockGeometry {
@@ -92,7 +95,11 @@ interface BlockGeometry {
   kernelSize: number
   causal: ConvolutionGeometry
   pointwise: ConvolutionGeometry
+  attention: AttentionShape | null
 }
+
+/** The forward pass saves this many operands before the attention's own. */
+const savedBeforeAttention = (downsample: boolean) => (downsample ? 8 : 7)
 
 /**
  * The forward pass, written once for both executors. x [B, T, G*C]; masks [1, B, T, G*F] or null. Returns the
@@ -103,7 +110,8 @@ function forwardBody<H extends Operand>(
   x: H,
   weights: BlockWeights<H>,
   masks: H[] | null,
-  { groups, kernelSize, causal, pointwise }: BlockGeometry
+  attentionConstants: H[],
+  { groups, kernelSize, causal, pointwise, attention }: BlockGeometry
 ): { value: H; saved: H[] } {
   const [batch, steps, groupedInputs] = x.shape
   const groupedOutputs = groups * weights.firstKernel.shape[2]
@@ -121,13 +129,25 @@ function forwardBody<H extends Operand>(
   const second = convolve(firstOut, weights.secondKernel, weights.secondBias, kernelSize, causal)
   const secondActivation = ops.relu(second.out)
   const secondOut = masks ? ops.mul(secondActivation, masks[1]) : secondActivation
+  // As published: channel then spatial attention on the block's output, before the residual sum.
+  const attended =
+    attention && weights.attention
+      ? attentionForward(
+          ops,
+          [ops.reshape(secondOut, [batch, steps, groupedOutputs]), ...weights.attention],
+          attentionConstants,
+          attention
+        )
+      : null
   const downsample =
     weights.downsampleKernel && weights.downsampleBias
       ? convolve(x4, weights.downsampleKernel, weights.downsampleBias, 1, pointwise)
       : null
-  const activation = ops.relu(ops.add(secondOut, downsample ? downsample.out : x4))
+  const blockOut = attended ? ops.reshape(attended.value, secondOut.shape) : secondOut
+  const activation = ops.relu(ops.add(blockOut, downsample ? downsample.out : x4))
   const saved = [x4, first.filter, second.filter, firstActivation, firstOut, secondActivation, activation]
   if (downsample) saved.push(downsample.filter)
+  if (attended) saved.push(...attended.saved)
   return { value: ops.reshape(activation, [batch, steps, groupedOutputs]), saved }
 }
 
@@ -137,13 +157,29 @@ function backwardBody<H extends Operand>(
   dy: H,
   saved: H[],
   masks: H[] | null,
+  attentionConstants: H[],
   inputShape: number[],
-  { groups, kernelSize, causal, pointwise }: BlockGeometry
+  downsample: boolean,
+  { groups, kernelSize, causal, pointwise, attention }: BlockGeometry
 ): H[] {
   const [x4, firstFilter, secondFilter, firstActivation, firstOut, secondActivation, activation] = saved
-  const downsampleFilter = saved[7] ?? null
+  const downsampleFilter = downsample ? saved[7] : null
   const dSum = ops.reluGrad(ops.reshape(dy, activation.shape), activation)
-  const dSecond = ops.reluGrad(masks ? ops.mul(dSum, masks[1]) : dSum, secondActivation)
+  let dSecondOut = dSum
+  let attentionGradients: H[] = []
+  if (attention) {
+    const [batch, steps] = inputShape
+    const [dAttended, ...weightGradients] = attentionBackward(
+      ops,
+      ops.reshape(dSum, [batch, steps, dSum.shape[3]]),
+      saved.slice(savedBeforeAttention(downsample)),
+      attentionConstants,
+      attention
+    )
+    dSecondOut = ops.reshape(dAttended, dSum.shape)
+    attentionGradients = weightGradients
+  }
+  const dSecond = ops.reluGrad(masks ? ops.mul(dSecondOut, masks[1]) : dSecondOut, secondActivation)
   const dFirstOut = ops.convolveInputGradient(dSecond, secondFilter, groups, causal)
   const dFirst = ops.reluGrad(masks ? ops.mul(dFirstOut, masks[0]) : dFirstOut, firstActivation)
   let dx4 = ops.convolveInputGradient(dFirst, firstFilter, groups, causal)
@@ -162,20 +198,26 @@ function backwardBody<H extends Operand>(
   } else {
     dx4 = ops.add(dx4, dSum)
   }
-  return [ops.reshape(dx4, inputShape), ...gradients]
+  return [ops.reshape(dx4, inputShape), ...gradients, ...attentionGradients]
 }
 
-function blockPass(shape: NativeBlockShape, downsample: boolean): FusedPass {
-  const { groups, kernelSize, dilation } = shape
+function blockPass(
+  shape: NativeBlockShape,
+  downsample: boolean,
+  attention: AttentionShape | null
+): FusedPass {
+  const { groups, kernelSize, dilation, dropout } = shape
   const geometry: BlockGeometry = {
     groups,
     kernelSize,
     causal: { dilation, padBefore: (kernelSize - 1) * dilation, padAfter: 0 },
-    pointwise: { dilation: 1, padBefore: 0, padAfter: 0 }
+    pointwise: { dilation: 1, padBefore: 0, padAfter: 0 },
+    attention
   }
+  const maskCount = dropout > 0 ? 2 : 0
   return {
-    key: `tcn-block ${JSON.stringify(shape)} ${downsample}`,
-    forward: (ops, [x, firstKernel, firstBias, secondKernel, secondBias, downsampleKernel, downsampleBias], masks) =>
+    key: `tcn-block ${JSON.stringify(shape)} ${downsample} ${attention ? JSON.stringify(attention.phases) : 'none'}`,
+    forward: (ops, [x, firstKernel, firstBias, secondKernel, secondBias, ...rest], extras) =>
       forwardBody(
         ops,
         x,
@@ -184,15 +226,26 @@ function blockPass(shape: NativeBlockShape, downsample: boolean): FusedPass {
           firstBias,
           secondKernel,
           secondBias,
-          downsampleKernel: downsample ? downsampleKernel : null,
-          downsampleBias: downsample ? downsampleBias : null
+          downsampleKernel: downsample ? rest[0] : null,
+          downsampleBias: downsample ? rest[1] : null,
+          attention: attention ? rest.slice(downsample ? 2 : 0) : null
         },
-        masks.length ? masks : null,
+        maskCount ? extras.slice(0, maskCount) : null,
+        extras.slice(maskCount),
         geometry
       ),
-    backward: (ops, dy, saved, masks) => {
+    backward: (ops, dy, saved, extras) => {
       const [, batch, steps, groupedInputs] = saved[0].shape
-      return backwardBody(ops, dy, saved, masks.length ? masks : null, [batch, steps, groupedInputs], geometry)
+      return backwardBody(
+        ops,
+        dy,
+        saved,
+        maskCount ? extras.slice(0, maskCount) : null,
+        extras.slice(maskCount),
+        [batch, steps, groupedInputs],
+        downsample,
+        geometry
+      )
     }
   }
 }
@@ -215,8 +268,18 @@ export function nativeTcnBlock(
   const masks =
     dropout > 0
       ? [0, 1].map(() =>
-          tf.tensor(groupMajorMask(groups, batch * steps, outputs, dropout), [1, batch, steps, groups * outputs])
+          tf.tensor(groupMajorMask(groups, batch * steps, outputs, dropout), [
+            1,
+            batch,
+            steps,
+            groups * outputs
+          ])
         )
       : []
-  return runFused(blockPass(shape, downsample), inputs, masks) as tf.Tensor3D
+  const attention = weights.attention ? attentionSetup(batch, steps, groups, outputs) : null
+  if (weights.attention) inputs.push(...weights.attention)
+  return runFused(blockPass(shape, downsample, attention?.shape ?? null), inputs, [
+    ...masks,
+    ...(attention?.extras ?? [])
+  ]) as tf.Tensor3D
 }

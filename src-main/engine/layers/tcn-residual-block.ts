@@ -21,9 +21,9 @@ export type TcnBlockForm = 'auto' | 'op-by-op'
 let blockForm: TcnBlockForm = 'auto'
 
 /**
- * 'auto' (the default): on native TensorFlow, a block without in-block attention runs as one custom-gradient
- * function of raw native ops (native-tcn-block.ts); 'op-by-op' forces the tfjs form everywhere, so that tests
- * can compare the two.
+ * 'auto' (the default): on native TensorFlow a block, its in-block attention included, runs as one fused
+ * pass with a hand-written backward (native-tcn-block.ts); 'op-by-op' forces the tfjs form everywhere, so that
+ * tests can compare the two.
  */
 export function setTcnBlockForm(value: TcnBlockForm): void {
   blockForm = value
@@ -138,7 +138,9 @@ export class TcnResidualBlock extends tf.layers.Layer {
     useCachedReshapeShapes()
     return tf.tidy(() => {
       const training = kwargs['training'] === true
-      if (!this.attentionWeights && useNativeBlock()) {
+      // The debug variant with attention after the residual sum stays op by op.
+      const attention = this.attentionWeights
+      if (!(attention && this.attentionAfterResidual) && useNativeBlock()) {
         return nativeTcnBlock(
           Array.isArray(inputs) ? inputs[0] : inputs,
           {
@@ -147,7 +149,10 @@ export class TcnResidualBlock extends tf.layers.Layer {
             secondKernel: this.secondKernel.read(),
             secondBias: this.secondBias.read(),
             downsampleKernel: this.downsampleKernel?.read() ?? null,
-            downsampleBias: this.downsampleBias?.read() ?? null
+            downsampleBias: this.downsampleBias?.read() ?? null,
+            attention: attention
+              ? [attention.channelFirst.read(), attention.channelSecond.read(), attention.spatial.read()]
+              : null
           },
           {
             groups: this.groups,

@@ -40,7 +40,10 @@ export function runFused(pass: FusedPass, inputs: tf.Tensor[], extras: tf.Tensor
     } else {
       ;({ value, saved } = withNativeScope((scope) => {
         const result = pass.forward(scope, operands, extras)
-        return { value: scope.toTensor(result.value), saved: result.saved.map((info) => scope.toTensor(info)) }
+        return {
+          value: scope.toTensor(result.value),
+          saved: result.saved.map((info) => scope.toTensor(info))
+        }
       }))
     }
     const count = saved.length

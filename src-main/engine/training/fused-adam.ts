@@ -83,7 +83,9 @@ export class FusedAdam {
       const decay =
         weightDecay > 0 && missing.some(Boolean) ? tf.mul(this.presenceMask(missing), weightDecay) : null
       const operands: tf.Tensor[] = [
-        ...this.variables.map((variable, index) => (missing[index] ? this.zeros(index) : gradients[variable.name])),
+        ...this.variables.map((variable, index) =>
+          missing[index] ? this.zeros(index) : gradients[variable.name]
+        ),
         flatWeights,
         this.first,
         this.second,
@@ -100,15 +102,27 @@ export class FusedAdam {
           args.slice(0, count).map((g, index) => ops.reshape(g, [this.sizes[index]])),
           0
         )
-        if (weightDecay > 0) gradient = ops.add(gradient, ops.mul(weights, decay ? args[count + 5] : ops.floatScalar(weightDecay)))
-        const newFirst = ops.add(ops.mul(first, ops.floatScalar(beta1)), ops.mul(gradient, ops.floatScalar(1 - beta1)))
+        if (weightDecay > 0)
+          gradient = ops.add(
+            gradient,
+            ops.mul(weights, decay ? args[count + 5] : ops.floatScalar(weightDecay))
+          )
+        const newFirst = ops.add(
+          ops.mul(first, ops.floatScalar(beta1)),
+          ops.mul(gradient, ops.floatScalar(1 - beta1))
+        )
         const newSecond = ops.add(
           ops.mul(second, ops.floatScalar(beta2)),
           ops.mul(ops.mul(gradient, gradient), ops.floatScalar(1 - beta2))
         )
         const updated = ops.sub(weights, ops.mul(ops.div(newFirst, ops.add(ops.sqrt(newSecond), eps)), size))
         const pieces = ops.split(updated, this.sizes, 0)
-        return [updated, newFirst, newSecond, ...pieces.map((piece, index) => ops.reshape(piece, this.variables[index].shape))]
+        return [
+          updated,
+          newFirst,
+          newSecond,
+          ...pieces.map((piece, index) => ops.reshape(piece, this.variables[index].shape))
+        ]
       })
       const [updated, first, second, ...pieces] = run(operands)
       this.first.assign(first)
