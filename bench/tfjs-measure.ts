@@ -9,6 +9,7 @@ import {
   type ModelConfig
 } from '../src-main/engine/model'
 import { createFastPredictor } from '../src-main/engine/fast-inference'
+import { createNativePredictor } from '../src-main/engine/native-graph/model-function'
 import { saveModel } from '../src-main/engine/model-files'
 import {
   paperTrainingOptions,
@@ -196,6 +197,26 @@ export async function measureFastInference(
   try {
     const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
     const predict = createFastPredictor(model, config)
+    return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
+  } finally {
+    disposeWindowTensors(window)
+  }
+}
+
+/**
+ * Milliseconds to classify one window with the whole model as one TensorFlow function (native TensorFlow whose
+ * binding registers functions; null elsewhere). The same random window as measureInference.
+ */
+export async function measureGraphInference(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  budget: TimingBudget
+): Promise<InferenceFigures | null> {
+  const predict = createNativePredictor(model)
+  if (!predict) return null
+  const window = randomWindows(config, 1, 17)
+  try {
+    const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
     return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
   } finally {
     disposeWindowTensors(window)

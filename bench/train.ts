@@ -15,6 +15,7 @@ import {
   countLoopKernels,
   countMinimizeKernels,
   measureFastInference,
+  measureGraphInference,
   measureInference,
   measureTraining,
   modelSizeOnDisk,
@@ -39,6 +40,8 @@ export interface TfjsModelResult {
   topKernels: { name: string; count: number }[]
   training: TrainingFigures | null
   inference: InferenceFigures
+  /** The whole model as one TensorFlow function (native TensorFlow with graph functions only). */
+  graphInference: InferenceFigures | null
 }
 
 /** One-window inference on the plain-JS path, which does not depend on the tfjs backend. */
@@ -85,6 +88,11 @@ async function benchModel(
       maxRuns: quick ? 50 : 500,
       budgetSeconds: quick ? 1 : backend === 'cpu' ? 6 : 8
     })
+    const graphInference = await measureGraphInference(model, config, {
+      maxRuns: quick ? 50 : 2000,
+      budgetSeconds: quick ? 1 : 4
+    })
+    if (graphInference) log(`${backend} ${name}: graph predictor ${graphInference.medianMs.toFixed(2)} ms`)
     const sizeBytes = await modelSizeOnDisk(model, config)
     log(
       `${backend} ${name}: ${training ? `${training.windowsPerSecond.toFixed(0)} windows/s, ` : ''}` +
@@ -99,7 +107,8 @@ async function benchModel(
       kernelsPerMinimizeStep,
       topKernels,
       training,
-      inference
+      inference,
+      graphInference
     }
   } finally {
     model.dispose()

@@ -5,13 +5,24 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SimulatedWristband } from '../../src-main/devices/simulator'
 import { LiveInference, type LiveTick } from '../../src-main/engine/live/live-inference'
 import { loadLiveModel } from '../../src-main/engine/live/load'
-import { modelManifestSchema } from '../../src-main/engine/model-files'
+import { listBackends } from '../../src-main/engine/backend'
+import type { FastPredictor } from '../../src-main/engine/fast-inference'
+import { loadModel, modelManifestSchema, type ModelManifest } from '../../src-main/engine/model-files'
+import { createNativePredictor } from '../../src-main/engine/native-graph/model-function'
+import { graphFunctionsPresent } from '../../src-main/engine/native-graph/graph-ops'
 import { parseModelConfig } from '../../src-main/engine/model'
 import { predictSession } from '../../src-main/engine/session-inference'
 import { SignalStore } from '../../src-main/store/signal-store'
 import type { StudyStore } from '../../src-main/store/study-store'
 import { savedModel, syntheticStudy } from './live-fixture'
 import { ManualClock } from './manual-clock'
+
+const nativeFunctions =
+  (await listBackends()).some((status) => status.name === 'tensorflow' && status.available) &&
+  graphFunctionsPresent()
+console.log(
+  `[live inference] the whole-model TensorFlow function path is ${nativeFunctions ? '' : 'not '}tested here`
+)
 
 const STREAMS = [
   { name: 'bvp', rateHz: 64, channels: 1 },
@@ -85,42 +96,64 @@ describe('live inference gives what session inference gives for the same windows
     '%s model',
     async (name, config) => {
       const directory = await savedModel(study, join(dir, `model-${name}`), config, 3)
-      const { manifest, predictor } = await loadLiveModel(directory)
-      for (const session of study.listSessions()) {
-        const stored = await predictSession(study, directory, session.id, null)
-        expect(stored.predictions.length).toBeGreaterThan(15)
-        const endTimes = stored.predictions.map((prediction) => prediction.windowEndMs)
-        const live = (participant: string | null) =>
-          new LiveInference({ manifest, predictor, modelId: 1, streams: STREAMS, participant })
-        const streams = sessionStreams(study, session.id)
-
-        const ticks = replay(live(session.participantCode), streams, endTimes)
-        let largest = 0
-        ticks.forEach((tick, index) => {
-          expect(tick, `window ending ${tick.endMs}`).toMatchObject({
-            kind: 'prediction',
-            endMs: endTimes[index]
-          })
-          if (tick.kind !== 'prediction') return
-          tick.probabilities.forEach(
-            (p, k) => (largest = Math.max(largest, Math.abs(p - stored.predictions[index].probabilities[k])))
-          )
-        })
-        expect(largest).toBeLessThan(1e-4)
-        // The windows differ enough that a misplaced or mis-scaled window would show.
-        const high = stored.predictions.map((prediction) => prediction.probabilities[1])
-        expect(Math.max(...high) - Math.min(...high)).toBeGreaterThan(0.01)
-
-        // The same replay with the pooled statistics instead of the participant's is visibly different.
-        const pooled = replay(live(null), streams, endTimes)
-        const moved = pooled.map((tick, index) =>
-          tick.kind === 'prediction' ? Math.abs(tick.probabilities[1] - high[index]) : 0
-        )
-        expect(Math.max(...moved)).toBeGreaterThan(1e-3)
+      const { manifest, predictor, path } = await loadLiveModel(directory)
+      expect(path).toBe('javascript')
+      await compareWithStored(directory, manifest, predictor)
+      // Where native TensorFlow registers functions, the whole model as one function is the other path
+      // live inference may take (the faster of the two, measured at start): it must predict the same.
+      if (nativeFunctions) {
+        await tf.setBackend('tensorflow')
+        try {
+          const loaded = await loadModel(directory)
+          const native = createNativePredictor(loaded.model)
+          expect(native).not.toBeNull()
+          await compareWithStored(directory, loaded.manifest, native as FastPredictor)
+          loaded.model.dispose()
+          const chosen = await loadLiveModel(directory)
+          expect(['tensorflow function', 'javascript']).toContain(chosen.path)
+          chosen.release()
+        } finally {
+          await tf.setBackend('wasm')
+        }
       }
     },
     120_000
   )
+
+  async function compareWithStored(directory: string, manifest: ModelManifest, predictor: FastPredictor) {
+    for (const session of study.listSessions()) {
+      const stored = await predictSession(study, directory, session.id, null)
+      expect(stored.predictions.length).toBeGreaterThan(15)
+      const endTimes = stored.predictions.map((prediction) => prediction.windowEndMs)
+      const live = (participant: string | null) =>
+        new LiveInference({ manifest, predictor, modelId: 1, streams: STREAMS, participant })
+      const streams = sessionStreams(study, session.id)
+
+      const ticks = replay(live(session.participantCode), streams, endTimes)
+      let largest = 0
+      ticks.forEach((tick, index) => {
+        expect(tick, `window ending ${tick.endMs}`).toMatchObject({
+          kind: 'prediction',
+          endMs: endTimes[index]
+        })
+        if (tick.kind !== 'prediction') return
+        tick.probabilities.forEach(
+          (p, k) => (largest = Math.max(largest, Math.abs(p - stored.predictions[index].probabilities[k])))
+        )
+      })
+      expect(largest).toBeLessThan(1e-4)
+      // The windows differ enough that a misplaced or mis-scaled window would show.
+      const high = stored.predictions.map((prediction) => prediction.probabilities[1])
+      expect(Math.max(...high) - Math.min(...high)).toBeGreaterThan(0.01)
+
+      // The same replay with the pooled statistics instead of the participant's is visibly different.
+      const pooled = replay(live(null), streams, endTimes)
+      const moved = pooled.map((tick, index) =>
+        tick.kind === 'prediction' ? Math.abs(tick.probabilities[1] - high[index]) : 0
+      )
+      expect(Math.max(...moved)).toBeGreaterThan(1e-3)
+    }
+  }
 })
 
 /** A native-rate manifest with default sensors and a predictor that records what it was given. */

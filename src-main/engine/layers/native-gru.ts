@@ -105,7 +105,7 @@ export interface GruLayerShape {
  * sequence reversed), the recurrence, and the output PyTorch gives. Forward outputs: the layer's output, then
  * what the backward needs.
  */
-function layerForward<H extends Operand>(
+export function gruLayerForward<H extends Operand>(
   ops: NativeOps<H>,
   x: H,
   [inputKernel, inputBias, recurrentKernel, recurrentBias]: H[],
@@ -193,7 +193,7 @@ function layerPass(shape: GruLayerShape): FusedPass {
   return {
     key: `gru-layer ${shape.lastStepOnly}`,
     forward: (ops, [x, inputKernel, inputBias, recurrentKernel, recurrentBias]) => {
-      const [output, ...saved] = layerForward(
+      const [output, ...saved] = gruLayerForward(
         ops,
         x,
         [inputKernel, inputBias, recurrentKernel, recurrentBias],

@@ -164,6 +164,11 @@ export abstract class NativeOps<H extends Operand> {
     )
   }
 
+  /** Softmax over the last axis. */
+  softmax(x: H): H {
+    return this.emit('Softmax', { T: float }, [x], 'softmax', x.shape)
+  }
+
   sigmoid(x: H): H {
     return this.emit('Sigmoid', { T: float }, [x], 'y', x.shape)
   }

@@ -79,7 +79,7 @@ function groupMajorMask(groups: number, rows: number, outputs: number, rate: num
   return mask
 }
 
-interface BlockWeights<H> {
+export interface BlockWeights<H> {
   firstKernel: H
   firstBias: H
   secondKernel: H
@@ -90,7 +90,7 @@ interface BlockWeights<H> {
   attention: H[] | null
 }
 
-interface BlockGeometry {
+export interface BlockGeometry {
   groups: number
   kernelSize: number
   causal: ConvolutionGeometry
@@ -105,7 +105,7 @@ const savedBeforeAttention = (downsample: boolean) => (downsample ? 8 : 7)
  * The forward pass, written once for both executors. x [B, T, G*C]; masks [1, B, T, G*F] or null. Returns the
  * output [B, T, G*F] and what the backward pass needs, in `backwardBody`'s order.
  */
-function forwardBody<H extends Operand>(
+export function tcnBlockForward<H extends Operand>(
   ops: NativeOps<H>,
   x: H,
   weights: BlockWeights<H>,
@@ -218,7 +218,7 @@ function blockPass(
   return {
     key: `tcn-block ${JSON.stringify(shape)} ${downsample} ${attention ? JSON.stringify(attention.phases) : 'none'}`,
     forward: (ops, [x, firstKernel, firstBias, secondKernel, secondBias, ...rest], extras) =>
-      forwardBody(
+      tcnBlockForward(
         ops,
         x,
         {

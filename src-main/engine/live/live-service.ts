@@ -7,6 +7,8 @@ import type { ModelRecord } from '../../store/model-store'
 import { systemClock, type LiveClock } from './clock'
 import { DISPLAY_HZ, DisplayDecimator } from './decimate'
 import { LiveInference, type LiveTick } from './live-inference'
+import type { FastPredictor } from '../fast-inference'
+import type { ModelManifest } from '../model-files'
 import { loadLiveModel } from './load'
 
 type LiveEvent = 'live.samples' | 'live.tick' | 'live.state'
@@ -20,6 +22,8 @@ export interface LiveServiceOptions {
 }
 
 interface Running {
+  /** Frees the model's predictor when the run ends. */
+  release: () => void
   liveId: number
   kind: LiveSourceKind
   source: LiveSource
@@ -69,22 +73,21 @@ export class LiveService {
       throw new ConflictError('live inference is already running: stop it first', 'source')
     this.starting = true
     try {
-      const { manifest, predictor } = await (this.options.loadModel ?? loadLiveModel)(model.directory)
-      const source = (this.options.createSource ?? defaultSource)(kind, this.clock)
+      const { manifest, predictor, release } = await (this.options.loadModel ?? loadLiveModel)(
+        model.directory
+      )
+      let source: LiveSource
+      let inference: LiveInference
       const liveId = this.nextId++
-      const inference = new LiveInference({
-        manifest,
-        predictor,
-        modelId: model.id,
-        streams: source.streams.map((stream) => ({
-          name: stream.name,
-          rateHz: stream.rateHz,
-          channels: stream.channels.length
-        })),
-        clock: this.clock,
-        onTick: (tick) => this.record(liveId, tick)
-      })
+      try {
+        source = (this.options.createSource ?? defaultSource)(kind, this.clock)
+        inference = this.createInference(manifest, predictor, model, source, liveId)
+      } catch (error) {
+        release()
+        throw error
+      }
       const run: Running = {
+        release,
         liveId,
         kind,
         source,
@@ -124,6 +127,27 @@ export class LiveService {
     }
   }
 
+  private createInference(
+    manifest: ModelManifest,
+    predictor: FastPredictor,
+    model: ModelRecord,
+    source: LiveSource,
+    liveId: number
+  ): LiveInference {
+    return new LiveInference({
+      manifest,
+      predictor,
+      modelId: model.id,
+      streams: source.streams.map((stream) => ({
+        name: stream.name,
+        rateHz: stream.rateHz,
+        channels: stream.channels.length
+      })),
+      clock: this.clock,
+      onTick: (tick) => this.record(liveId, tick)
+    })
+  }
+
   /** Stops the source and the timer; a no-op when nothing runs. */
   stop(): LiveStatusView {
     return this.halt(null)
@@ -135,6 +159,7 @@ export class LiveService {
     if (!run) return this.status()
     run.inference.stop()
     run.source.stop()
+    run.release()
     this.running = null
     this.stoppedBecause = reason
     const status = this.status()
