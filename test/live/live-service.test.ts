@@ -72,7 +72,8 @@ describe('live service', () => {
         name: 'paper test',
         target: 'arousal',
         windowMs: 5000,
-        streams: ['hr', 'eda', 'temp', 'bvp', 'acc']
+        streams: ['hr', 'eda', 'temp', 'bvp', 'acc'],
+        predictor: expect.stringMatching(/^(tensorflow function|javascript)$/)
       },
       recording: false
     })

@@ -73,7 +73,7 @@ export class LiveService {
       throw new ConflictError('live inference is already running: stop it first', 'source')
     this.starting = true
     try {
-      const { manifest, predictor, release } = await (this.options.loadModel ?? loadLiveModel)(
+      const { manifest, predictor, path, release } = await (this.options.loadModel ?? loadLiveModel)(
         model.directory
       )
       let source: LiveSource
@@ -98,7 +98,8 @@ export class LiveService {
           preset: model.preset,
           target: inference.windowOptions.target,
           windowMs: inference.windowMs,
-          streams: inference.needed
+          streams: inference.needed,
+          predictor: path
         },
         startedMs: this.clock.now(),
         predictions: 0,

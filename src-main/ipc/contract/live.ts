@@ -22,6 +22,8 @@ export interface LiveModelView {
   windowMs: number
   /** The streams the model reads. */
   streams: string[]
+  /** How one window is classified: the whole model as one TensorFlow function, or plain JavaScript. */
+  predictor: 'tensorflow function' | 'javascript'
 }
 
 export interface LiveTickBase {
