@@ -4,8 +4,9 @@ import { graphFunctionsAvailable } from '../native-graph/graph-ops'
 import type { NativeOps, Operand } from './native-ops'
 
 /**
- * The GRU recurrence (PyTorch's gating, h0 = 0) over every step and direction as one TensorFlow function
- * forward and one backward, with the backward (BPTT) written out by hand. Op by op through tfjs the recurrence
+ * A whole GRU layer (the input projection, the recurrence with PyTorch's gating and h0 = 0 over every step and
+ * direction, the output PyTorch gives) as one TensorFlow function forward and one backward, with the backward
+ * (BPTT) written out by hand. Op by op through tfjs the recurrence
  * of the native-rate model's BiGRU (20 steps) was ~980 kernels per training step, ~53 ms on a slow 2-core
  * machine; as two function calls its ~700 nodes cost the graph executor about half a microsecond each.
  * Native TensorFlow with graph functions only (see graph-ops.ts); elsewhere fused-gru.ts runs the recurrence in

@@ -6,10 +6,11 @@ import type { ConvolutionGeometry, NativeOps, Operand } from './native-ops'
 
 /**
  * A whole TCN residual block (conv -> ReLU -> dropout -> conv -> ReLU -> dropout, ReLU(out + residual), the
- * residual through a 1x1 convolution where the channel count changes) as one custom-gradient function of raw
- * native TensorFlow ops, forward and backward. Through tfjs the block was 64 kernels per training step
- * (110 with two groups) and 12-18 ms at the native-rate model's shapes, most of it per-operation overhead;
- * here it is about 16 native operations forward and 40 backward, with the backward written out by hand.
+ * residual through a 1x1 convolution where the channel count changes; the paper's in-block channel and
+ * spatial attention before the residual sum) as one fused pass (runFused), forward and backward. Through tfjs
+ * the block was 64 kernels per training step (110 with two groups) and 12-18 ms at the native-rate model's
+ * shapes, most of it per-operation overhead; here it is about 16 native operations forward and 40 backward
+ * (one TensorFlow function each where the binding registers them), the backward written out by hand.
  * Groups run as TensorFlow's grouped convolution (the input's channels are G blocks), so the layer's
  * [B, T, G*C] layout is the convolution's NHWC layout as it is, with no transposes.
  * Native TensorFlow only; the engine tests compare it with the op-by-op block and with finite differences.
