@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { runFused, type FusedPass } from '../native-graph/fused'
 import { spatialKernelSize } from './grouped-ops'
-import type { NativeOps, Operand } from './native-ops'
+import { keptConstant, type NativeOps, type Operand } from './native-ops'
 
 /**
  * Channel then spatial attention (see groupedChannelAttention and groupedSpatialAttention in grouped-ops.ts
@@ -16,18 +16,6 @@ import type { NativeOps, Operand } from './native-ops'
  * one Einsum with a constant. The gradient of each max goes to every element equal to it, ties included, as
  * tfjs's own gradient of max and maxKeepingAxis give it.
  */
-
-/** Small constants (shapes, axes, expansion matrices) made once and kept: uploading them is a binding call. */
-const constants = new Map<string, tf.Tensor>()
-
-function constant(key: string, make: () => tf.Tensor): tf.Tensor {
-  let tensor = constants.get(key)
-  if (!tensor || tensor.isDisposed) {
-    tensor = tf.keep(make())
-    constants.set(key, tensor)
-  }
-  return tensor
-}
 
 /**
  * The spatial convolution (2 -> 1 channels, 7 taps) runs polyphase: time is cut into blocks of `phase` steps,
@@ -68,7 +56,7 @@ function phasesOf(steps: number, groups: number): Phases {
  * gradient) and the share the maxima get (that plus the max's), the two values the backward selects between.
  */
 function spatialExpansion(groups: number, { phase, taps }: Phases, channels?: number): tf.Tensor {
-  return constant(`spatial:${groups}:${phase}:${channels ?? 0}`, () => {
+  return keptConstant(`spatial:${groups}:${phase}:${channels ?? 0}`, () => {
     const entries = spatialKernelSize * 2
     const half = (spatialKernelSize - 1) / 2
     const reach = (taps - 1) / 2
@@ -106,7 +94,7 @@ function spatialExpansion(groups: number, { phase, taps }: Phases, channels?: nu
  * the share the maxima get), as spatialExpansion does for the spatial pooling.
  */
 function poolingMix(steps: number): tf.Tensor {
-  return constant(`pooling:${steps}`, () => tf.tensor2d([1 / steps, 1 / steps, 0, 1], [2, 2]))
+  return keptConstant(`pooling:${steps}`, () => tf.tensor2d([1 / steps, 1 / steps, 0, 1], [2, 2]))
 }
 
 export interface AttentionShape {

@@ -18,6 +18,7 @@ export interface NativeBackend {
     TF_ATTR_FLOAT: number
     TF_FLOAT: number
     TF_INT32: number
+    TF_BOOL: number
     emohealRegisterFunction?: (functionDef: Uint8Array) => void
   }
   executeSingleOutput(name: string, attributes: unknown[], inputs: tf.TensorInfo[]): tf.Tensor
@@ -42,15 +43,23 @@ export interface ConvolutionGeometry {
 
 const constants = new Map<string, tf.Tensor>()
 
-/** Small operands (shapes, permutations, axes, scalars), made once and kept: uploading one costs a call too. */
-function cachedConstant(values: number[], shape: number[], dtype: 'int32' | 'float32'): tf.Tensor {
-  const key = `${dtype}:${shape.join('x')}:${values.join(',')}`
+/**
+ * A constant operand made once per key and kept (shapes, axes, scalars, expansion matrices): on native
+ * TensorFlow uploading even a small tensor is a binding call at every use.
+ */
+export function keptConstant(key: string, make: () => tf.Tensor): tf.Tensor {
   let tensor = constants.get(key)
   if (!tensor || tensor.isDisposed) {
-    tensor = tf.keep(tf.tensor(values, shape, dtype))
+    tensor = tf.keep(make())
     constants.set(key, tensor)
   }
   return tensor
+}
+
+export function cachedConstant(values: number[], shape: number[], dtype: 'int32' | 'float32'): tf.Tensor {
+  return keptConstant(`${dtype}:${shape.join('x')}:${values.join(',')}`, () =>
+    tf.tensor(values, shape, dtype)
+  )
 }
 
 export interface Operand {

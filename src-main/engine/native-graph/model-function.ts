@@ -204,7 +204,7 @@ export function createNativePredictor(model: tf.LayersModel): FastPredictor | nu
     return tf.tidy(() => {
       const inputs = parts.map((values, i) => tf.tensor(values, inputShapes[i]))
       // Weights are read again at each call: a model trained further predicts with its current weights.
-      const weights = model.layers.length ? operands.slice(inputCount) : []
+      const weights = operands.slice(inputCount)
       const [probabilities] = run([...inputs, ...weights])
       return probabilities.dataSync() as Float32Array
     })
