@@ -12,6 +12,7 @@ import { labelCalls } from './labels'
 import { datasetCalls } from './datasets'
 import { engineCalls, type TrainProgress } from './engine'
 import { liveCalls, type LiveSamplesEvent, type LiveStatusView, type LiveTickView } from './live'
+import { recordCalls, type RecordStatusView } from './record'
 import type { CallSpec } from './define'
 
 export const calls = {
@@ -22,7 +23,8 @@ export const calls = {
   ...labelCalls,
   ...datasetCalls,
   ...engineCalls,
-  ...liveCalls
+  ...liveCalls,
+  ...recordCalls
 } satisfies Record<string, CallSpec>
 
 export type Calls = typeof calls
@@ -42,6 +44,8 @@ export interface Events {
   'live.tick': LiveTickView
   /** Live inference started or stopped (by a call, or because the study changed). */
   'live.state': LiveStatusView
+  /** A recording's devices, streams and counters: on every change and once a second while it runs. */
+  'record.state': RecordStatusView
 }
 export type EventName = keyof Events
 
@@ -56,3 +60,4 @@ export * from './labels'
 export * from './datasets'
 export * from './engine'
 export * from './live'
+export * from './record'

@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DisconnectedError, PortOpenError } from '../../src-main/devices/errors'
+import { openSerialTransport, type ByteTransport } from '../../src-main/devices/serial-transport'
+import { PtyPair, ptyUnavailableReason } from '../support/pty-pair'
+import { SerialEmulator } from '../support/serial-emulator'
+
+class Echo extends SerialEmulator {
+  protected received(chunk: Buffer): void {
+    this.send(Buffer.from(chunk.toString('latin1').toUpperCase(), 'latin1'))
+  }
+}
+
+const skip = ptyUnavailableReason()
+if (skip) console.warn(`skipping serial transport tests: ${skip}`)
+
+describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
+  let pair: PtyPair | null = null
+  let transport: ByteTransport | null = null
+  afterEach(async () => {
+    await transport?.close()
+    await pair?.dispose()
+    pair = null
+    transport = null
+  })
+
+  it('writes and reads real bytes, and reports a pulled cable as a DisconnectedError', async () => {
+    pair = new PtyPair()
+    await pair.start()
+    const device = new Echo()
+    await device.attach(pair.devicePath)
+    transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
+    const received: Buffer[] = []
+    transport.onData((chunk) => received.push(chunk))
+    const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
+    await transport.write(Buffer.from('hello'))
+    await expect.poll(() => Buffer.concat(received).toString()).toBe('HELLO')
+    expect(device.written).toEqual([...Buffer.from('hello')])
+    const pulledAt = Date.now()
+    await pair.stop()
+    const error = await lost
+    expect(error).toBeInstanceOf(DisconnectedError)
+    expect(error.message).toContain(pair.appPath)
+    expect(Date.now() - pulledAt).toBeLessThan(2000)
+    expect(transport.isOpen).toBe(false)
+    await device.detach()
+  })
+
+  it('names the path when a port cannot be opened', async () => {
+    await expect(openSerialTransport('/dev/emoheal-no-such-port', { baudRate: 115200 })).rejects.toThrow(
+      PortOpenError
+    )
+  })
+})
