@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConflictError, EmohealError } from './errors'
 import type { EventName, Events } from './ipc/contract'
-import { ModelStore } from './store/model-store'
+import { recoverAbandonedWork } from './store/recovery'
 import { StudyStore } from './store/study-store'
 
 export interface AppContextOptions {
@@ -22,6 +22,7 @@ export interface AppContextOptions {
 export class AppContext {
   private current: StudyStore | null = null
   private readonly emitter = new EventEmitter()
+  private readonly closeGuards: (() => string | null)[] = []
 
   constructor(readonly options: AppContextOptions) {
     this.emitter.setMaxListeners(100)
@@ -36,13 +37,25 @@ export class AppContext {
     return this.current
   }
 
+  /**
+   * A service that must not lose the open study (a recording writing to it) says why here; while it
+   * returns a reason, opening another study is refused with it.
+   */
+  addStudyCloseGuard(guard: () => string | null): void {
+    this.closeGuards.push(guard)
+  }
+
   openStudy(path: string, create = false, name?: string): StudyStore {
+    for (const guard of this.closeGuards) {
+      const reason = guard()
+      if (reason) throw new ConflictError(reason, 'path')
+    }
     if (create && existsSync(path) && statSync(path).size > 0) {
       throw new ConflictError(`${path} already exists: open it instead of creating it`, 'path')
     }
     if (create) mkdirSync(dirname(path), { recursive: true })
     const next = new StudyStore(path, { create, name, nativeBinding: this.options.sqliteBinding })
-    new ModelStore(next.db).failStaleRuns('the process that ran it ended before it finished')
+    recoverAbandonedWork(next.db)
     this.current?.close()
     this.current = next
     this.emit('study.changed', { path })

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { AppContext, type AppContextOptions } from './app-context'
 import { createDemoStudy } from './datasets/demo-study'
 import { createHandlers } from './ipc/handlers'
+import { createServices } from './services/app-services'
 import { defaultStudyPath } from './paths'
 
 declare const __APP_VERSION__: string | undefined
@@ -30,5 +31,6 @@ export function createApp(
   if (firstStart && options.studyPath === undefined)
     createDemoStudy(path, { nativeBinding: options.sqliteBinding })
   context.openStudy(path, firstStart && options.studyPath !== undefined, 'My first study')
-  return { context, handlers: createHandlers(), firstStart }
+  const services = createServices(context)
+  return { context, services, handlers: createHandlers(services), firstStart }
 }

@@ -53,7 +53,7 @@ void app.whenReady().then(() => {
     })
   })
   const studyArgument = process.argv.find((arg) => arg.startsWith('--study='))
-  const { context, handlers } = createApp({
+  const { context, services, handlers } = createApp({
     transport: 'electron',
     defaultStudyPath: join(app.getPath('userData'), 'studies', 'default.emoheal-study'),
     studyPath: studyArgument?.slice('--study='.length),
@@ -70,8 +70,9 @@ void app.whenReady().then(() => {
     if (quitting) return
     quitting = true
     event.preventDefault()
-    void runServiceOf(context)
-      .stopAll()
+    void services.recording
+      .stop()
+      .then(() => runServiceOf(context).stopAll())
       .finally(() => {
         context.close()
         app.quit()

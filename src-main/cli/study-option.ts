@@ -1,4 +1,5 @@
 import { defaultStudyPath } from '../paths'
+import { recoverAbandonedWork } from '../store/recovery'
 import { StudyStore } from '../store/study-store'
 import { stringOption, type CliInput } from './command'
 
@@ -9,7 +10,14 @@ export function studyPathOf(input: CliInput): string {
 /** Opens --study FILE (or the default study); `create` makes the file when it is missing. */
 export function openStudyFromArgs(input: CliInput, create = false): StudyStore {
   const path = studyPathOf(input)
-  return new StudyStore(path, { create })
+  const study = new StudyStore(path, { create })
+  try {
+    recoverAbandonedWork(study.db)
+  } catch (error) {
+    study.close()
+    throw error
+  }
+  return study
 }
 
 /** Runs `body` with the study open and always closes it, so WAL is checkpointed on exit. */

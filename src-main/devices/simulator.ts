@@ -79,6 +79,11 @@ export class SimulatedWristband implements LiveSource {
     return this.cancel !== null
   }
 
+  /** Epoch ms of the first sample of the current start: every stream's sample k is k / rate s after it. */
+  get startedMs(): number {
+    return this.startMs
+  }
+
   /** Streams from now on, calling `sink` every chunkMs with what is due. */
   start(sink: (chunks: SampleChunk[]) => void): void {
     if (this.cancel) return

@@ -7,10 +7,12 @@ import { labelHandlers } from '../labels/handlers'
 import { datasetHandlers } from '../datasets/handlers'
 import { engineHandlers } from '../engine/handlers'
 import { liveHandlers } from '../engine/live/handlers'
+import { recordHandlers } from '../recording/handlers'
+import type { AppServices } from '../services/app-services'
 import type { AllHandlers } from './dispatch'
 
 /** Every handler of the contract, joined from the domains. A missing one is a type error here. */
-export function createHandlers(): AllHandlers {
+export function createHandlers(services: AppServices): AllHandlers {
   return {
     ...appHandlers,
     ...studyHandlers,
@@ -19,7 +21,8 @@ export function createHandlers(): AllHandlers {
     ...labelHandlers,
     ...datasetHandlers,
     ...engineHandlers,
-    ...liveHandlers
+    ...liveHandlers,
+    ...recordHandlers(services.recording)
   }
 }
 

@@ -157,6 +157,45 @@ export const migrations: Migration[] = [
       ALTER TABLE training_run ADD COLUMN owner_pid INTEGER;
       ALTER TABLE training_run ADD COLUMN owner_host TEXT;
     `
+  },
+  {
+    version: 4,
+    description:
+      'recordings from devices: session state and owner, devices with their error counts, stream clocks, gaps',
+    sql: `
+      ALTER TABLE session ADD COLUMN recording_state TEXT
+        CHECK (recording_state IS NULL OR recording_state IN ('recording', 'complete', 'interrupted', 'failed'));
+      ALTER TABLE session ADD COLUMN recording_message TEXT;
+      ALTER TABLE session ADD COLUMN recording_owner_pid INTEGER;
+      ALTER TABLE session ADD COLUMN recording_owner_host TEXT;
+      ALTER TABLE session ADD COLUMN recording_heartbeat_ms INTEGER;
+      CREATE TABLE recording_device (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        path TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        info TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '{}',
+        reconnects INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (session_id, position)
+      );
+      ALTER TABLE stream ADD COLUMN device_id INTEGER REFERENCES recording_device(id) ON DELETE SET NULL;
+      ALTER TABLE stream ADD COLUMN measured_rate_hz REAL;
+      ALTER TABLE stream ADD COLUMN clock_drift_ppm REAL;
+      ALTER TABLE stream ADD COLUMN lost_samples INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE gap (
+        id INTEGER PRIMARY KEY,
+        stream_id INTEGER NOT NULL REFERENCES stream(id) ON DELETE CASCADE,
+        start_ms REAL NOT NULL,
+        end_ms REAL NOT NULL CHECK (end_ms >= start_ms),
+        missing_samples INTEGER NOT NULL DEFAULT 0,
+        cause TEXT NOT NULL CHECK (cause IN ('disconnected', 'sequence', 'timestamp', 'stalled')),
+        created_ms INTEGER NOT NULL
+      );
+      CREATE INDEX gap_stream ON gap(stream_id, start_ms);
+    `
   }
 ]
 

@@ -1,5 +1,5 @@
-import { hostname } from 'node:os'
 import { NotFoundError } from '../errors'
+import { currentOwner, ownerIsGone } from './process-owner'
 import type { ModelView as ModelRecord, TrainingRunView as TrainingRunRecord } from '../ipc/contract/engine'
 import type { Db } from './study-file'
 
@@ -122,7 +122,7 @@ export class ModelStore {
       .prepare(
         "INSERT INTO training_run (status, config, started_ms, owner_pid, owner_host) VALUES ('running', ?, ?, ?, ?)"
       )
-      .run(JSON.stringify(config), Date.now(), process.pid, hostname())
+      .run(JSON.stringify(config), Date.now(), currentOwner().pid, currentOwner().host)
     return this.getRun(Number(result.lastInsertRowid))
   }
 
@@ -172,16 +172,7 @@ export class ModelStore {
     const running = this.db
       .prepare("SELECT id, owner_pid, owner_host FROM training_run WHERE status = 'running'")
       .all() as { id: number; owner_pid: number | null; owner_host: string | null }[]
-    const stale = running.filter((run) => {
-      if (run.owner_pid === null || run.owner_host !== hostname()) return run.owner_pid === null
-      if (run.owner_pid === process.pid) return false
-      try {
-        process.kill(run.owner_pid, 0)
-        return false
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code === 'ESRCH'
-      }
-    })
+    const stale = running.filter((run) => ownerIsGone(run.owner_pid, run.owner_host))
     const mark = this.db.prepare(
       "UPDATE training_run SET status = 'failed', error = ?, ended_ms = ? WHERE id = ?"
     )

@@ -19,6 +19,8 @@ export interface NewStream {
 
 /** Samples per chunk: large enough that a two-hour 64 Hz stream is a few hundred rows, small enough to read a zoomed view cheaply. */
 export const CHUNK_SAMPLES = 8192
+/** A recording's chunk stops growing at this span, so a commit never rewrites more than a few seconds of a fast stream. */
+export const LIVE_CHUNK_MS = 4000
 
 function blobOf(array: Float64Array | Float32Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength)
@@ -62,8 +64,8 @@ export class SignalStore {
     return row ? toStreamInfo(row as Parameters<typeof toStreamInfo>[0]) : undefined
   }
 
-  /** Appends samples (times must not go backwards relative to what is stored). Call inside a transaction for atomic imports. */
-  append(streamId: number, data: SignalData): void {
+  /** Throws unless `data` has the stream's channel count and one value per channel and time. */
+  private check(streamId: number, data: SignalData): void {
     const stream = this.getStream(streamId)
     if (data.channelCount !== stream.channels.length) {
       throw new ValidationError(
@@ -71,13 +73,18 @@ export class SignalStore {
         'channels'
       )
     }
-    const n = data.times.length
-    if (data.samples.length !== n * data.channelCount) {
+    if (data.samples.length !== data.times.length * data.channelCount) {
       throw new ValidationError(
-        `stream ${stream.name}: ${n} times but ${data.samples.length} values`,
+        `stream ${stream.name}: ${data.times.length} times but ${data.samples.length} values`,
         'samples'
       )
     }
+  }
+
+  /** Appends samples (times must not go backwards relative to what is stored). Call inside a transaction for atomic imports. */
+  append(streamId: number, data: SignalData): void {
+    this.check(streamId, data)
+    const n = data.times.length
     if (n === 0) return
     const last = this.db.prepare('SELECT max(seq) AS seq FROM chunk WHERE stream_id = ?').get(streamId) as {
       seq: number | null
@@ -106,6 +113,50 @@ export class SignalStore {
          end_ms = coalesce(max(end_ms, ?), ?) WHERE id = ?`
       )
       .run(n, data.times[0], data.times[0], data.times[n - 1], data.times[n - 1], streamId)
+  }
+
+  /**
+   * Appends samples of a recording in progress, which commits a little several times a second: the stream's
+   * last chunk grows until it holds CHUNK_SAMPLES samples or spans LIVE_CHUNK_MS, and only then does a new
+   * one begin, so that an hour's recording reads as a few thousand chunks, not one per commit. Call inside
+   * the commit's transaction.
+   */
+  appendLive(streamId: number, data: SignalData): void {
+    this.check(streamId, data)
+    const n = data.times.length
+    if (n === 0) return
+    const last = this.db
+      .prepare(
+        'SELECT id, start_ms, sample_count, times, samples FROM chunk WHERE stream_id = ? ORDER BY seq DESC LIMIT 1'
+      )
+      .get(streamId) as
+      { id: number; start_ms: number; sample_count: number; times: Buffer; samples: Buffer } | undefined
+    let taken = 0
+    if (last && last.sample_count < CHUNK_SAMPLES && data.times[0] - last.start_ms < LIVE_CHUNK_MS) {
+      taken = Math.min(n, CHUNK_SAMPLES - last.sample_count)
+      const times = data.times.subarray(0, taken)
+      const samples = data.samples.subarray(0, taken * data.channelCount)
+      this.db
+        .prepare('UPDATE chunk SET end_ms = ?, sample_count = ?, times = ?, samples = ? WHERE id = ?')
+        .run(
+          times[taken - 1],
+          last.sample_count + taken,
+          Buffer.concat([last.times, blobOf(times)]),
+          Buffer.concat([last.samples, blobOf(samples)]),
+          last.id
+        )
+      this.db
+        .prepare(
+          `UPDATE stream SET sample_count = sample_count + ?, end_ms = coalesce(max(end_ms, ?), ?) WHERE id = ?`
+        )
+        .run(taken, times[taken - 1], times[taken - 1], streamId)
+    }
+    if (taken < n)
+      this.append(streamId, {
+        times: data.times.subarray(taken),
+        samples: data.samples.subarray(taken * data.channelCount),
+        channelCount: data.channelCount
+      })
   }
 
   /** Reads samples with fromMs <= t < toMs (the whole stream when no range is given). */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
 import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
+import { createServices } from '../../src-main/services/app-services'
 import { tempDir } from '../e2e/harness'
 
 describe('sessions.setAlignmentOffset through the IPC dispatcher', () => {
@@ -25,7 +26,7 @@ describe('sessions.setAlignmentOffset through the IPC dispatcher', () => {
       durationMs: null,
       notes: ''
     })
-    return { path, handlers: createHandlers(), session, context: opened }
+    return { path, handlers: createHandlers(createServices(opened)), session, context: opened }
   }
 
   it('stores the offset with the session, survives reopening, and refuses a non-number', async () => {

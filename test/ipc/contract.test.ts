@@ -5,10 +5,11 @@ import { AppContext } from '../../src-main/app-context'
 import { calls, callNames } from '../../src-main/ipc/contract'
 import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
+import { createServices } from '../../src-main/services/app-services'
 import { tempDir } from '../e2e/harness'
 
 const context = new AppContext({ defaultStudyPath: '/nonexistent', transport: 'serve', version: 'test' })
-const handlers = createHandlers()
+const handlers = createHandlers(createServices(context))
 afterAll(() => context.close())
 
 /** A value of the wrong kind for a field of this schema. */

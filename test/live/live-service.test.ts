@@ -10,6 +10,7 @@ import { saveModel } from '../../src-main/engine/model-files'
 import type { EventName, Events, LiveStatusView } from '../../src-main/ipc/contract'
 import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
+import { createServices } from '../../src-main/services/app-services'
 import { ModelStore, type ModelRecord } from '../../src-main/store/model-store'
 import { tempDir } from '../e2e/harness'
 import { ManualClock } from './manual-clock'
@@ -126,7 +127,7 @@ describe('live service', () => {
 
 describe('live calls', () => {
   const context = new AppContext({ defaultStudyPath: '/nonexistent', transport: 'serve', version: 'test' })
-  const handlers = createHandlers()
+  const handlers = createHandlers(createServices(context))
   const call = (name: string, args: unknown) => dispatch(handlers, context, name, args)
   let previousBackend: string | undefined
 

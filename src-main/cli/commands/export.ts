@@ -1,6 +1,8 @@
 import { exportKemocon, type KemoconExportSummary } from '../../export/kemocon-export'
-import { requireString, type CliCommand } from '../command'
+import { exportSessionCsv, type SessionCsvSummary } from '../../export/session-csv'
+import { integerOption, requireString, type CliCommand } from '../command'
 import { withStudy } from '../study-option'
+import { ValidationError } from '../../errors'
 
 export const exportKemoconCommand: CliCommand = {
   path: ['export', 'kemocon'],
@@ -16,5 +18,26 @@ export const exportKemoconCommand: CliCommand = {
     ]
     for (const reason of summary.skipped) lines.push(`  skipped: ${reason}`)
     return lines.join('\n')
+  }
+}
+
+export const exportCsvCommand: CliCommand = {
+  path: ['export', 'csv'],
+  summary:
+    'Write one session (recorded or imported) as CSV: one file per stream in physical units, markers, gaps',
+  usage: 'export csv --study FILE --session ID --out DIR [--json]',
+  options: { session: { type: 'string' }, out: { type: 'string' } },
+  run: (input) =>
+    withStudy(input, false, (study) => {
+      const session = integerOption(input.values, 'session')
+      if (session === undefined) throw new ValidationError('--session is required', 'session')
+      return exportSessionCsv(study, session, requireString(input.values, 'out'))
+    }),
+  format: (result) => {
+    const summary = result as SessionCsvSummary
+    return [
+      `Exported session ${summary.sessionId} to ${summary.out}`,
+      ...summary.files.map((file) => `  ${file.file}: ${file.samples} samples (${file.unit || 'no unit'})`)
+    ].join('\n')
   }
 }

@@ -10,7 +10,8 @@ import { labelCommands } from './labels'
 
 import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
 import { synthCommand } from './synth'
-import { exportKemoconCommand } from './export'
+import { exportCsvCommand, exportKemoconCommand } from './export'
+import { devicesCommand, recordCommand } from './record'
 
 /** Every command of `emoheal`. Each domain adds its own commands here. */
 export const commands: CliCommand[] = [
@@ -19,6 +20,9 @@ export const commands: CliCommand[] = [
   importCsvCommand,
   synthCommand,
   exportKemoconCommand,
+  exportCsvCommand,
+  devicesCommand,
+  recordCommand,
   studyInitCommand,
   sessionsCommand,
   participantAddCommand,

@@ -11,7 +11,7 @@ export const serveCommand: CliCommand = {
   options: { port: { type: 'string' }, host: { type: 'string' }, 'renderer-dir': { type: 'string' } },
   async run(input) {
     const host = stringOption(input.values, 'host')
-    const { context, handlers } = createApp({
+    const { context, services, handlers } = createApp({
       transport: 'serve',
       studyPath: stringOption(input.values, 'study')
     })
@@ -33,6 +33,8 @@ export const serveCommand: CliCommand = {
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    // A recording is stopped cleanly (its last samples committed, the session marked complete) before exit.
+    await services.recording.stop()
     await runServiceOf(context).stopAll()
     await server.close()
     context.close()

@@ -21,14 +21,24 @@ export interface LiveServiceOptions {
   loadModel?: typeof loadLiveModel
 }
 
+/** How a source other than the built-in ones is run: its label, and who else hears each second's result. */
+export interface AttachOptions {
+  kind: 'recording'
+  /** Whose normalization statistics the model uses (a participant code). */
+  participant?: string | null
+  onTick?: (tick: LiveTickView) => void
+}
+
 interface Running {
   /** Frees the model's predictor when the run ends. */
   release: () => void
   liveId: number
-  kind: LiveSourceKind
+  kind: LiveSourceKind | 'recording'
   source: LiveSource
-  inference: LiveInference
-  model: LiveModelView
+  /** Absent when no model predicts: the samples are still shown (and recorded by whoever feeds them). */
+  inference: LiveInference | null
+  model: LiveModelView | null
+  onTick?: (tick: LiveTickView) => void
   startedMs: number
   predictions: number
   skips: number
@@ -36,8 +46,9 @@ interface Running {
 }
 
 /**
- * One live run at a time: a source streaming samples, live inference over them with one model, and events
- * for the renderers (decimated samples as they arrive, each second's result). Samples are not stored.
+ * One live run at a time: a source streaming samples, live inference over them with one model (or none), and
+ * events for the renderers (decimated samples as they arrive, each second's result). It stores nothing: a
+ * recording feeds it through `attach` and stores the samples itself.
  */
 export class LiveService {
   private running: Running | null = null
@@ -64,24 +75,46 @@ export class LiveService {
       skips: run?.skips ?? 0,
       last: run?.last ?? null,
       stoppedBecause: run ? null : this.stoppedBecause,
-      recording: false
+      recording: run?.kind === 'recording'
     }
   }
 
-  async start(kind: LiveSourceKind, model: ModelRecord): Promise<LiveStatusView> {
+  /** Streams the built-in source `kind` with `model` predicting. */
+  start(kind: LiveSourceKind, model: ModelRecord): Promise<LiveStatusView> {
+    return this.run(kind, () => (this.options.createSource ?? defaultSource)(kind, this.clock), model, {})
+  }
+
+  /** Shows and predicts on a source someone else runs (a recording); `model` null shows it only. */
+  attach(source: LiveSource, model: ModelRecord | null, options: AttachOptions): Promise<LiveStatusView> {
+    return this.run(options.kind, () => source, model, options)
+  }
+
+  private async run(
+    kind: Running['kind'],
+    makeSource: () => LiveSource,
+    model: ModelRecord | null,
+    options: Partial<AttachOptions>
+  ): Promise<LiveStatusView> {
     if (this.running || this.starting)
       throw new ConflictError('live inference is already running: stop it first', 'source')
     this.starting = true
     try {
-      const { manifest, predictor, path, release } = await (this.options.loadModel ?? loadLiveModel)(
-        model.directory
-      )
+      const loaded = model ? await (this.options.loadModel ?? loadLiveModel)(model.directory) : null
+      const release = loaded?.release ?? (() => {})
       let source: LiveSource
-      let inference: LiveInference
+      let inference: LiveInference | null = null
       const liveId = this.nextId++
       try {
-        source = (this.options.createSource ?? defaultSource)(kind, this.clock)
-        inference = this.createInference(manifest, predictor, model, source, liveId)
+        source = makeSource()
+        if (loaded && model)
+          inference = this.createInference(
+            loaded.manifest,
+            loaded.predictor,
+            model,
+            source,
+            liveId,
+            options.participant
+          )
       } catch (error) {
         release()
         throw error
@@ -92,15 +125,19 @@ export class LiveService {
         kind,
         source,
         inference,
-        model: {
-          id: model.id,
-          name: model.name,
-          preset: model.preset,
-          target: inference.windowOptions.target,
-          windowMs: inference.windowMs,
-          streams: inference.needed,
-          predictor: path
-        },
+        model:
+          inference && model && loaded
+            ? {
+                id: model.id,
+                name: model.name,
+                preset: model.preset,
+                target: inference.windowOptions.target,
+                windowMs: inference.windowMs,
+                streams: inference.needed,
+                predictor: loaded.path
+              }
+            : null,
+        onTick: options.onTick,
         startedMs: this.clock.now(),
         predictions: 0,
         skips: 0,
@@ -112,14 +149,14 @@ export class LiveService {
       source.start((chunks) => {
         if (this.running !== run) return
         try {
-          for (const chunk of chunks) inference.push(chunk.stream, chunk.times, chunk.values)
+          if (inference) for (const chunk of chunks) inference.push(chunk.stream, chunk.times, chunk.values)
         } catch (error) {
           this.halt(`the source sent samples live inference cannot use: ${(error as Error).message}`)
           return
         }
         this.options.emit('live.samples', { liveId, streams: chunks.map((chunk) => decimator.take(chunk)) })
       })
-      inference.start()
+      inference?.start()
       const status = this.status()
       this.options.emit('live.state', status)
       return status
@@ -133,7 +170,8 @@ export class LiveService {
     predictor: FastPredictor,
     model: ModelRecord,
     source: LiveSource,
-    liveId: number
+    liveId: number,
+    participant?: string | null
   ): LiveInference {
     return new LiveInference({
       manifest,
@@ -144,6 +182,7 @@ export class LiveService {
         rateHz: stream.rateHz,
         channels: stream.channels.length
       })),
+      participant,
       clock: this.clock,
       onTick: (tick) => this.record(liveId, tick)
     })
@@ -158,7 +197,7 @@ export class LiveService {
   halt(reason: string | null): LiveStatusView {
     const run = this.running
     if (!run) return this.status()
-    run.inference.stop()
+    run.inference?.stop()
     run.source.stop()
     run.release()
     this.running = null
@@ -171,10 +210,12 @@ export class LiveService {
   private record(liveId: number, tick: LiveTick): void {
     const run = this.running
     if (!run || run.liveId !== liveId) return
+    if (!run.model) return
     const view: LiveTickView = { ...tick, liveId, modelId: run.model.id }
     if (view.kind === 'prediction') run.predictions++
     else run.skips++
     run.last = view
+    run.onTick?.(view)
     this.options.emit('live.tick', view)
   }
 }

@@ -43,7 +43,8 @@ export interface LiveStatusView {
   running: boolean
   /** Changes with every start, so that a renderer can drop events of an earlier run. */
   liveId: number | null
-  source: LiveSourceKind | null
+  /** The simulator streaming on its own, or a recording's devices. */
+  source: LiveSourceKind | 'recording' | null
   startedMs: number | null
   model: LiveModelView | null
   streams: LiveStreamView[]
@@ -54,8 +55,8 @@ export interface LiveStatusView {
   last: LiveTickView | null
   /** Why the last run stopped when it was not asked to (the study changed, the source failed); else null. */
   stoppedBecause: string | null
-  /** Live samples are shown and predicted on, not stored: recording to the study is not built yet. */
-  recording: false
+  /** Whether the samples are being recorded into the study (a recording feeds this run), or only shown. */
+  recording: boolean
 }
 
 /** New samples of every stream since the last batch, decimated for display: times in epoch ms, values interleaved. */

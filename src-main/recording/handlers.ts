@@ -1,0 +1,13 @@
+import type { HandlerMap } from '../ipc/handler'
+import type { recordCalls } from '../ipc/contract/record'
+import type { RecordingService } from './recording-service'
+
+export function recordHandlers(recording: RecordingService): HandlerMap<keyof typeof recordCalls> {
+  return {
+    'devices.list': () => recording.listPorts(),
+    'record.start': (args) => recording.start(args),
+    'record.stop': () => recording.stop(),
+    'record.status': () => recording.status(),
+    'record.marker': ({ label, timeMs }) => recording.marker(label, timeMs)
+  }
+}
