@@ -1,6 +1,8 @@
+import { SerialPortStream } from '@serialport/stream'
 import { SerialPort } from 'serialport'
 import type { SerialPortView } from '../ipc/contract/record'
 import { DisconnectedError, PortOpenError } from './errors'
+import { hangupAwareBinding } from './hangup-binding'
 
 /** The byte pipe a protocol speaks over: a serial port here, anything with the same shape in a test. */
 export interface ByteTransport {
@@ -25,7 +27,7 @@ class SerialTransport implements ByteTransport {
   private closing = false
   private gone = false
 
-  constructor(private readonly port: SerialPort) {
+  constructor(private readonly port: SerialPortStream) {
     port.on('data', (chunk: Buffer) => this.dataListener(chunk))
     port.on('close', (error?: Error & { disconnected?: boolean }) =>
       this.lost(error?.message ?? 'the port closed')
@@ -78,7 +80,13 @@ class SerialTransport implements ByteTransport {
 
 /** Opens a serial port (8N1, no flow control) with the real bindings. Throws PortOpenError. */
 export async function openSerialTransport(path: string, options: SerialOptions): Promise<ByteTransport> {
-  const port = new SerialPort({ path, baudRate: options.baudRate, autoOpen: false, lock: true })
+  const port = new SerialPortStream({
+    binding: hangupAwareBinding(),
+    path,
+    baudRate: options.baudRate,
+    autoOpen: false,
+    lock: true
+  })
   await new Promise<void>((resolve, reject) => {
     port.open((error) => (error ? reject(new PortOpenError(path, error.message)) : resolve()))
   })

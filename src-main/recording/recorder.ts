@@ -85,12 +85,15 @@ export class Recorder {
   private timers: (() => void)[] = []
   private pendingGaps: GapRecord[] = []
   private display: SampleChunk[] = []
+  private displayArrivals: number[] = []
   private displaySink: ((chunks: SampleChunk[]) => void) | null = null
   private stopping = false
   private stoppedMs: number | null = null
   private lastCommit: number | null = null
   /** Milliseconds from a batch's arrival to the commit that stored it, the latest LATENCY_SAMPLES. */
   readonly commitLatencies: number[] = []
+  /** Milliseconds from a batch's arrival to its hand-over to the live view, the latest LATENCY_SAMPLES. */
+  readonly displayLatencies: number[] = []
 
   /** What live inference and the live view read: every stream under its study name, every displayIntervalMs. */
   readonly source: LiveSource
@@ -335,6 +338,7 @@ export class Recorder {
     stream.pendingCount += times.length
     stream.lastMs = times[times.length - 1]
     this.display.push({ stream: stream.name, times: copy.times, values: copy.values })
+    this.displayArrivals.push(now)
   }
 
   private addGap(stream: StreamRun, startMs: number, endMs: number, missing: number, cause: GapCause): void {
@@ -447,8 +451,13 @@ export class Recorder {
   private handOver(): void {
     if (this.display.length === 0) return
     const chunks = this.display
+    const arrivals = this.displayArrivals
     this.display = []
+    this.displayArrivals = []
     this.displaySink?.(chunks)
+    const now = this.clock.now()
+    for (const arrived of arrivals) this.displayLatencies.push(now - arrived)
+    keepLatest(this.displayLatencies)
   }
 
   private commitSafely(): void {
@@ -512,13 +521,16 @@ export class Recorder {
         stream.pendingCount = 0
       }
     for (const arrived of arrivals) this.commitLatencies.push(now - arrived)
-    if (this.commitLatencies.length > LATENCY_SAMPLES)
-      this.commitLatencies.splice(0, this.commitLatencies.length - LATENCY_SAMPLES)
+    keepLatest(this.commitLatencies)
   }
 
   private async closeAll(): Promise<void> {
     await Promise.all(this.runs.map((run) => run.device?.close().catch(() => {})))
   }
+}
+
+function keepLatest(latencies: number[]): void {
+  if (latencies.length > LATENCY_SAMPLES) latencies.splice(0, latencies.length - LATENCY_SAMPLES)
 }
 
 /** A failed commit in words a user can act on; SQLite's own code names the cause. */

@@ -228,9 +228,9 @@ export class RecordingService {
     }
   }
 
-  /** The recorder's commit latencies (ms from a batch's arrival to its commit), for the benchmark. */
-  commitLatencies(): number[] {
-    return [...(this.current?.recorder.commitLatencies ?? [])]
+  /** The running recorder, for the benchmark's latency figures. */
+  get recorder(): Recorder | null {
+    return this.current?.recorder ?? null
   }
 
   private chooseModel(db: Db, modelId: number | null | undefined): ModelRecord | null {

@@ -19,6 +19,8 @@ interface SessionRow {
   notes: string
   source: string
   alignment_offset_ms: number
+  recording_state: 'recording' | 'complete' | 'interrupted' | 'failed' | null
+  recording_message: string | null
 }
 
 interface StreamRow {
@@ -166,6 +168,7 @@ export class StudyStore {
       notes: row.notes,
       source: row.source,
       alignmentOffsetMs: row.alignment_offset_ms,
+      recording: row.recording_state ? { state: row.recording_state, message: row.recording_message } : null,
       streams: streams.get(row.id) ?? []
     }))
   }

@@ -45,6 +45,40 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
     await device.detach()
   })
 
+  it('reports a cable pulled while bytes stream, every time (bindings-cpp alone retries the hung-up read forever)', async () => {
+    class Streamer extends SerialEmulator {
+      protected received(): void {}
+      begin(): void {
+        this.every(2, () => this.send(Buffer.alloc(64, 0x55)))
+      }
+    }
+    for (let attempt = 0; attempt < 12; attempt++) {
+      pair = new PtyPair()
+      await pair.start()
+      const device = new Streamer()
+      await device.attach(pair.devicePath)
+      transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
+      let bytes = 0
+      transport.onData((chunk) => (bytes += chunk.length))
+      const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
+      device.begin()
+      await expect.poll(() => bytes).toBeGreaterThan(4096)
+      const pulledAt = Date.now()
+      await pair.stop()
+      const outcome = await Promise.race([
+        lost,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))
+      ])
+      expect(outcome, `pull ${attempt + 1}`).toBeInstanceOf(DisconnectedError)
+      expect(Date.now() - pulledAt).toBeLessThan(2000)
+      await device.detach()
+      await transport.close()
+      await pair.dispose()
+      transport = null
+      pair = null
+    }
+  })
+
   it('names the path when a port cannot be opened', async () => {
     await expect(openSerialTransport('/dev/emoheal-no-such-port', { baudRate: 115200 })).rejects.toThrow(
       PortOpenError

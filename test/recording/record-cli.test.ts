@@ -138,7 +138,9 @@ describe.skipIf(skip !== null)('emoheal record', () => {
     expect(await exited).toBe('SIGKILL')
 
     // The next open (here the CLI's) finds the recording's process gone.
-    const { sessions } = JSON.parse(cli(['sessions', '--study', study, '--json'])) as { sessions: { id: number }[] }
+    const { sessions } = JSON.parse(cli(['sessions', '--study', study, '--json'])) as {
+      sessions: { id: number }[]
+    }
     expect(sessions).toHaveLength(1)
     const db = new Database(study, { readonly: true })
     try {

@@ -44,6 +44,8 @@ export interface Session {
   notes: string
   source: string
   alignmentOffsetMs: number
+  /** For a session recorded from devices: whether it is still recording, complete, interrupted (its process died) or failed, and why. */
+  recording: { state: 'recording' | 'complete' | 'interrupted' | 'failed'; message: string | null } | null
   streams: StreamInfo[]
 }
 
