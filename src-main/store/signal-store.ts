@@ -19,8 +19,11 @@ export interface NewStream {
 
 /** Samples per chunk: large enough that a two-hour 64 Hz stream is a few hundred rows, small enough to read a zoomed view cheaply. */
 export const CHUNK_SAMPLES = 8192
-/** A recording's chunk stops growing at this span, so a commit never rewrites more than a few seconds of a fast stream. */
-export const LIVE_CHUNK_MS = 4000
+/**
+ * A recording's chunk stops growing at this span: each commit rewrites the growing chunk, so a longer span
+ * writes every sample more often (to the WAL, then the file), and a shorter one makes more rows to read.
+ */
+export const LIVE_CHUNK_MS = 2000
 
 function blobOf(array: Float64Array | Float32Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength)

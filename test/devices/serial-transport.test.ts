@@ -79,6 +79,52 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
     }
   })
 
+  it('still reports a pulled cable after an earlier port was closed while bytes were arriving', async () => {
+    class Streamer extends SerialEmulator {
+      protected received(): void {}
+      begin(): void {
+        this.every(2, () => this.send(Buffer.alloc(64, 0x33)))
+      }
+    }
+    for (let attempt = 0; attempt < 12; attempt++) {
+      // A port closed mid-stream...
+      const first = new PtyPair()
+      await first.start()
+      const busy = new Streamer()
+      await busy.attach(first.devicePath)
+      const early = await openSerialTransport(first.appPath, { baudRate: 115200 })
+      let seen = 0
+      early.onData((chunk) => (seen += chunk.length))
+      busy.begin()
+      await expect.poll(() => seen).toBeGreaterThan(1024)
+      await early.close()
+      await busy.detach()
+      await first.dispose()
+      // ...must not keep the next one from seeing its cable go.
+      pair = new PtyPair()
+      await pair.start()
+      const device = new Streamer()
+      await device.attach(pair.devicePath)
+      transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
+      let bytes = 0
+      transport.onData((chunk) => (bytes += chunk.length))
+      const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
+      device.begin()
+      await expect.poll(() => bytes).toBeGreaterThan(1024)
+      await pair.stop()
+      const outcome = await Promise.race([
+        lost,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))
+      ])
+      expect(outcome, `attempt ${attempt + 1}`).toBeInstanceOf(DisconnectedError)
+      await device.detach()
+      await transport.close()
+      await pair.dispose()
+      transport = null
+      pair = null
+    }
+  })
+
   it('names the path when a port cannot be opened', async () => {
     await expect(openSerialTransport('/dev/emoheal-no-such-port', { baudRate: 115200 })).rejects.toThrow(
       PortOpenError

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
@@ -7,7 +8,7 @@ import { LiveService } from '../../src-main/engine/live/live-service'
 import type { EventName, Events, RecordStatusView } from '../../src-main/ipc/contract'
 import { RecordingService } from '../../src-main/recording/recording-service'
 import { RecordingStore } from '../../src-main/store/recording-store'
-import { SignalStore } from '../../src-main/store/signal-store'
+import { LIVE_CHUNK_MS, SignalStore } from '../../src-main/store/signal-store'
 import { tempDir } from '../e2e/harness'
 import { ManualClock } from '../live/manual-clock'
 
@@ -113,8 +114,8 @@ describe('recording service', () => {
       for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeCloseTo(1000 / nominal, 6)
       expect(Array.from(stream.data.samples).every(Number.isFinite)).toBe(true)
     }
-    // Commits every 500 ms grow each stream's last chunk instead of adding one per commit.
-    expect(back.chunks).toBeLessThan(5 * 4)
+    // Commits every 500 ms (20 of them) grow each stream's last chunk instead of adding one per commit.
+    expect(back.chunks).toBeLessThanOrEqual(5 * (10_000 / LIVE_CHUNK_MS + 1))
     expect(back.markers).toEqual([
       { time_ms: t0 + 3000, label: 'stimulus start', source: 'recording' },
       { time_ms: t0 + 6500, label: 'participant coughed', source: 'recording' }
@@ -178,6 +179,49 @@ describe('recording service', () => {
     after.forEach((count, s) => expect(count).toBeGreaterThanOrEqual(before[s]))
     expect(back.session.recording_state).toBe('failed')
     expect(String(back.session.recording_message)).toMatch(/disk is full/)
+  })
+
+  it('stops with a clear message when a real file system fills (a small tmpfs), and the study stays readable', async (test) => {
+    const mountPoint = tempDir('emoheal-full-disk-')
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', mountPoint], {
+      encoding: 'utf8'
+    })
+    if (mounted.status !== 0) {
+      console.warn(
+        `skipping the full-disk test: cannot mount a tmpfs here (${mounted.stderr.trim() || mounted.error})`
+      )
+      test.skip()
+      return
+    }
+    try {
+      const path = join(mountPoint, 'study.emoheal-study')
+      const clock = new ManualClock(t0)
+      const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
+      context.openStudy(path, true, 'Full disk')
+      const participantId = context.study().createParticipant({ code: 'P09', notes: '' }).id
+      const live = new LiveService({ emit: (name, payload) => context.emit(name, payload), clock })
+      const service = new RecordingService({ context, live, clock })
+      await service.start({
+        participantId,
+        devices: [{ protocol: 'simulator', path: 'simulator' }],
+        modelId: null
+      })
+      for (let minute = 0; minute < 30 && service.status().recording; minute++) {
+        clock.advance(60_000)
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      await expect.poll(() => service.status().recording).toBe(false)
+      expect(service.status().stoppedBecause).toMatch(/disk is full/)
+      // It recorded for a while before the file system filled.
+      expect(service.status().devices[0].streams[0].stored).toBeGreaterThan(5 * 64)
+      context.close()
+      const back = readBack(path)
+      expect(back.integrity).toBe('ok')
+      expect(back.streams.every((stream) => stream.data.times.length > 0)).toBe(true)
+      expect(back.streams.every((stream) => stream.data.times.length === stream.sample_count)).toBe(true)
+    } finally {
+      spawnSync('umount', [mountPoint])
+    }
   })
 
   it('marks a recording whose process is gone as interrupted on the next open', () => {
