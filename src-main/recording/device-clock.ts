@@ -1,7 +1,7 @@
 /** Host-time buckets whose lowest offset stands for the clock relation: a batch can arrive late, never early. */
 const BUCKET_MS = 5000
-/** Before two buckets exist the rate is estimated from the span alone, once it is this long. */
-const FIRST_ESTIMATE_MS = 2000
+/** Host timers jitter by milliseconds: the drift is reported once this many buckets make it meaningful. */
+const DRIFT_BUCKETS = 6
 
 /**
  * One device's clock against the host's, from the moment it starts streaming until it stops or disconnects.
@@ -14,13 +14,9 @@ const FIRST_ESTIMATE_MS = 2000
 export class DeviceClock {
   private anchorMs: number | null = null
   private firstHostMs = 0
-  private firstDeviceMs = 0
-  private lastHostMs = 0
-  private lastDeviceMs = 0
   /** Per host-time bucket: the host time and the smallest arrival offset seen in it. */
   private readonly buckets: { hostMs: number; offsetMs: number }[] = []
-
-  constructor(readonly nominalRateHz: number) {}
+  private slope: { buckets: number; ppm: number } | null = null
 
   /** Host epoch ms of the device time `deviceMs`; the clock must have seen a batch. */
   toHost(deviceMs: number): number {
@@ -41,13 +37,8 @@ export class DeviceClock {
     if (this.anchorMs === null) {
       this.anchorMs = hostMs - last
       this.firstHostMs = hostMs
-      this.firstDeviceMs = last
     }
     for (let i = 0; i < n; i++) times[i] = this.anchorMs + deviceMs[i]
-    if (last >= this.lastDeviceMs) {
-      this.lastHostMs = hostMs
-      this.lastDeviceMs = last
-    }
     const offset = hostMs - (this.anchorMs + last)
     const bucket = Math.floor((hostMs - this.firstHostMs) / BUCKET_MS)
     const current = this.buckets[this.buckets.length - 1]
@@ -61,11 +52,18 @@ export class DeviceClock {
 
   /**
    * Parts per million the device clock runs fast (positive) or slow against the host: the slope of the
-   * lowest arrival offsets over host time, null until two buckets of it exist.
+   * lowest arrival offsets over host time, null until DRIFT_BUCKETS buckets of it exist.
    */
   get driftPpm(): number | null {
-    const points = this.buckets
-    if (points.length < 2) return null
+    return this.buckets.length - 1 < DRIFT_BUCKETS ? null : this.slopePpm()
+  }
+
+  /** The slope over the completed buckets: the newest is still filling, and one late batch would be its floor. */
+  private slopePpm(): number | null {
+    const completed = this.buckets.length - 1
+    if (completed < 2) return null
+    if (this.slope?.buckets === completed) return this.slope.ppm
+    const points = this.buckets.slice(0, completed)
     let meanX = 0
     let meanY = 0
     for (const point of points) {
@@ -82,15 +80,18 @@ export class DeviceClock {
     }
     if (sxx === 0) return null
     // The offset grows by (host elapsed - device elapsed): a fast device clock makes it shrink.
-    return -(sxy / sxx) * 1e6
+    const ppm = -(sxy / sxx) * 1e6
+    this.slope = { buckets: completed, ppm }
+    return ppm
   }
 
-  /** Samples per host second: the nominal rate corrected by the drift, or by the elapsed spans early on. */
-  get measuredRateHz(): number | null {
-    const drift = this.driftPpm
-    if (drift !== null) return this.nominalRateHz * (1 + drift / 1e6)
-    const hostSpan = this.lastHostMs - this.firstHostMs
-    if (hostSpan < FIRST_ESTIMATE_MS) return null
-    return (this.nominalRateHz * (this.lastDeviceMs - this.firstDeviceMs)) / hostSpan
+  /**
+   * Samples per host second of a stream of this device sampled at `nominalRateHz` by its own clock: the
+   * nominal rate corrected by the clocks' relation, once two buckets are complete (a span alone would count
+   * the first batch's delay as rate).
+   */
+  measuredRate(nominalRateHz: number): number | null {
+    const slope = this.slopePpm()
+    return slope === null ? null : nominalRateHz * (1 + slope / 1e6)
   }
 }

@@ -250,7 +250,7 @@ export class Recorder {
         unit: stream.spec.unit,
         channels: [...stream.spec.channels],
         nominalRateHz: stream.spec.rateHz,
-        measuredRateHz: run.clock?.measuredRateHz ?? null,
+        measuredRateHz: run.clock?.measuredRate(stream.spec.rateHz) ?? null,
         driftPpm: run.clock?.driftPpm ?? null,
         stored: stream.stored,
         pending: stream.pendingCount,
@@ -280,7 +280,7 @@ export class Recorder {
       case 'samples': {
         const stream = run.streams.find((candidate) => candidate.spec.name === event.stream)
         if (!stream || event.deviceMs.length === 0) return
-        run.clock ??= new DeviceClock(stream.spec.rateHz)
+        run.clock ??= new DeviceClock()
         const times = run.clock.place(event.deviceMs, now)
         this.take(run, stream, times, event.values, now)
         run.lastSampleMs = now
@@ -498,7 +498,7 @@ export class Recorder {
         }
         commit.streams.push({
           streamId: stream.streamId,
-          measuredRateHz: run.clock?.measuredRateHz ?? null,
+          measuredRateHz: run.clock?.measuredRate(stream.spec.rateHz) ?? null,
           driftPpm: run.clock?.driftPpm ?? null,
           lost: stream.lost
         })

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,14 +21,16 @@ import {
 const reason = browserUnavailableReason()
 if (reason) console.warn(`[e2e record live] skipped: ${reason}`)
 
-describe.skipIf(reason !== null)('live inference on the Record page', () => {
+describe.skipIf(reason !== null)('live inference while recording on the Record page', () => {
   const directory = tempDir('emoheal-e2e-record-live-')
   const studyPath = join(directory, 'live.emoheal-study')
   let serve: ServeProcess
   let browser: BrowserSession
 
   beforeAll(async () => {
-    new StudyStore(studyPath, { create: true, name: 'Live' }).close()
+    const created = new StudyStore(studyPath, { create: true, name: 'Live' })
+    created.createParticipant({ code: 'L01', notes: '' })
+    created.close()
     // A paper model imported through the CLI and made active: what the Record page runs by default.
     await useBackend('wasm')
     const config = parseModelConfig({ kind: 'paper' }) as PaperModelConfig
@@ -53,36 +56,40 @@ describe.skipIf(reason !== null)('live inference on the Record page', () => {
     await serve?.stop()
   })
 
-  it('streams the simulated wristband, predicts every second with the active model, and stops', async () => {
+  it('records the simulated wristband, predicts every second with the active model, and stops', async () => {
     const { page } = browser
     await page.goto(`${serve.url}#/record`)
     await expect
-      .poll(() => page.getByTestId('live-model').textContent())
-      .toContain('active model: paper live')
-    await expect(page.getByTestId('live-note').textContent()).resolves.toContain('not recorded yet')
+      .poll(() => page.getByTestId('prediction-model').textContent())
+      .toContain('will predict with paper live')
+    await expect.poll(() => page.getByTestId('record-participant').inputValue()).not.toBe('')
 
-    await page.getByTestId('live-start').click()
-    await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('live')
-    await expect(page.getByTestId('live-model').textContent()).resolves.toMatch(
+    await page.getByTestId('record-start').click()
+    await expect.poll(() => page.getByTestId('record-state').textContent()).toContain('recording')
+    await expect(page.getByTestId('prediction-model').textContent()).resolves.toMatch(
       /paper live \(#\d+\) · paper · arousal · 5-s windows of hr, eda, temp, bvp, acc/
     )
     // Samples reach every plot within moments; the first seconds are skipped while the window fills.
     const points = async (name: string) =>
-      Number(await page.getByTestId(`live-chart-${name}`).getAttribute('data-points'))
+      Number(await page.getByTestId(`record-chart-${name}`).getAttribute('data-points'))
     for (const name of ['bvp', 'eda', 'temp', 'acc', 'hr'])
       await expect.poll(() => points(name), { timeout: 5000 }).toBeGreaterThan(0)
-    await expect.poll(() => page.getByTestId('live-tick').textContent()).toContain('not enough signal yet')
+    await expect
+      .poll(() => page.getByTestId('prediction-tick').textContent())
+      .toContain('not enough signal yet')
 
     // From about the fourth second on, one prediction a second.
-    const counts = page.getByTestId('live-counts')
+    const counts = page.getByTestId('prediction-counts')
     await expect
       .poll(async () => Number(await counts.getAttribute('data-predictions')), { timeout: 15_000 })
       .toBeGreaterThanOrEqual(1)
-    const probability = Number(await page.getByTestId('live-probability').getAttribute('data-probability'))
+    const probability = Number(
+      await page.getByTestId('prediction-probability').getAttribute('data-probability')
+    )
     expect(probability).toBeGreaterThanOrEqual(0)
     expect(probability).toBeLessThanOrEqual(1)
     await expect
-      .poll(async () => Number(await page.getByTestId('live-probability-chart').getAttribute('data-points')))
+      .poll(async () => Number(await page.getByTestId('prediction-chart').getAttribute('data-points')))
       .toBeGreaterThanOrEqual(1)
     // BVP (64 Hz) is drawn at 32 Hz like the accelerometer (32 Hz, three lines): as many points as one axis.
     const [bvpPoints, accPoints] = [await points('bvp'), await points('acc')]
@@ -90,11 +97,24 @@ describe.skipIf(reason !== null)('live inference on the Record page', () => {
     expect(Math.abs(bvpPoints - accPoints / 3)).toBeLessThanOrEqual(8)
     await screenshot(page, 'record-live')
 
-    await page.getByTestId('live-stop').click()
-    await expect.poll(() => page.getByTestId('live-state').textContent()).toContain('stopped')
+    await page.getByTestId('record-stop').click()
+    await expect.poll(() => page.getByTestId('record-state').textContent()).toContain('stopped')
     const stoppedAt = Number(await counts.getAttribute('data-predictions'))
     await page.waitForTimeout(1200)
     expect(Number(await counts.getAttribute('data-predictions'))).toBe(stoppedAt)
+
+    // Every prediction shown was stored with the recorded session, for the Annotate page's model track.
+    const sessionId = Number(await page.getByTestId('record-open-annotate').getAttribute('data-session-id'))
+    const db = new Database(studyPath, { readonly: true })
+    try {
+      const stored = db
+        .prepare('SELECT COUNT(*) AS n FROM prediction WHERE session_id = ?')
+        .get(sessionId) as { n: number }
+      expect(stored.n).toBe(stoppedAt)
+      expect(Number(await counts.getAttribute('data-stored'))).toBe(stoppedAt)
+    } finally {
+      db.close()
+    }
     expect(browser.errors).toEqual([])
   }, 60_000)
 })
