@@ -38,7 +38,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  external: ['better-sqlite3', 'serialport', '@tensorflow/*', 'fflate'],
+  external: ['better-sqlite3', 'serialport', '@serialport/*', '@tensorflow/*', 'fflate'],
   outfile: bundle,
   logLevel: 'warning'
 })

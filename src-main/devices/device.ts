@@ -1,6 +1,6 @@
 import type { DeviceProtocol } from '../ipc/contract/record'
 import type { DisconnectedError } from './errors'
-import type { ByteTransport } from './serial-transport'
+import { openSerialTransport, type ByteTransport } from './serial-transport'
 
 /** One stream a device delivers, described as the study stores it. */
 export interface DeviceStream {
@@ -86,4 +86,18 @@ export interface DeviceOptions {
   openTransport?: (path: string, options: { baudRate: number }) => Promise<ByteTransport>
   /** How long a command may wait for its reply; protocols have their own defaults. */
   replyTimeoutMs?: number
+}
+
+/** Opens a device's port the way its options say (the real serialport by default) and wires both callbacks. */
+export async function openDevicePort(
+  path: string,
+  baudRate: number,
+  options: DeviceOptions,
+  onData: (chunk: Buffer) => void,
+  onDisconnect: (error: DisconnectedError) => void
+): Promise<ByteTransport> {
+  const transport = await (options.openTransport ?? openSerialTransport)(path, { baudRate })
+  transport.onData(onData)
+  transport.onDisconnect(onDisconnect)
+  return transport
 }

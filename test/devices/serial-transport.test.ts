@@ -10,6 +10,14 @@ class Echo extends SerialEmulator {
   }
 }
 
+/** A device that pours 64 bytes every 2 ms, so a read is nearly always in flight. */
+class Streamer extends SerialEmulator {
+  protected received(): void {}
+  begin(): void {
+    this.every(2, () => this.send(Buffer.alloc(64, 0x55)))
+  }
+}
+
 const skip = ptyUnavailableReason()
 if (skip) console.warn(`skipping serial transport tests: ${skip}`)
 
@@ -46,12 +54,6 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
   })
 
   it('reports a cable pulled while bytes stream, every time (bindings-cpp alone retries the hung-up read forever)', async () => {
-    class Streamer extends SerialEmulator {
-      protected received(): void {}
-      begin(): void {
-        this.every(2, () => this.send(Buffer.alloc(64, 0x55)))
-      }
-    }
     for (let attempt = 0; attempt < 12; attempt++) {
       pair = new PtyPair()
       await pair.start()
@@ -80,12 +82,6 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
   })
 
   it('still reports a pulled cable after an earlier port was closed while bytes were arriving', async () => {
-    class Streamer extends SerialEmulator {
-      protected received(): void {}
-      begin(): void {
-        this.every(2, () => this.send(Buffer.alloc(64, 0x33)))
-      }
-    }
     for (let attempt = 0; attempt < 12; attempt++) {
       // A port closed mid-stream...
       const first = new PtyPair()

@@ -205,4 +205,43 @@ describe.skipIf(skip !== null)('recording from devices over a pty pair', () => {
     const errors = Object.values(study.device.errors).reduce((sum, count) => sum + count, 0)
     expect(errors).toBe(2)
   })
+
+  it('records two devices into one session, each with its own streams (a clashing name gets the device number)', async () => {
+    const pair = new PtyPair()
+    cleanup.push(() => pair.dispose())
+    await pair.start()
+    const board = new LinesEmulator({ rateHz: 50, channels: ['gsr'] })
+    await board.attach(pair.devicePath)
+    board.startStreaming()
+    const { path, service, participantId } = studyRig()
+    const started = await service.start({
+      participantId,
+      devices: [
+        { protocol: 'simulator', path: 'simulator', seed: 8 },
+        { protocol: 'lines', path: pair.appPath, baudRate: 115200, rateHz: 50, stream: 'eda', unit: 'uS' }
+      ],
+      modelId: null
+    })
+    expect(started.devices.map((device) => device.streams.map((stream) => stream.name))).toEqual([
+      ['bvp', 'eda', 'temp', 'acc', 'hr'],
+      ['eda-2']
+    ])
+    await sleep(2500)
+    await service.stop()
+    board.stopStreaming()
+    await board.detach()
+    const study = readStudy(path)
+    const simulated = study.stream('eda')
+    const board2 = study.stream('eda-2')
+    expect(simulated.data.channelCount).toBe(1)
+    expect(simulated.data.times.length).toBeGreaterThanOrEqual(8)
+    expect(board2.data.times.length).toBeGreaterThanOrEqual(90)
+    const devices = study.db
+      .prepare('SELECT position, protocol FROM recording_device ORDER BY position')
+      .all()
+    expect(devices).toEqual([
+      { position: 0, protocol: 'simulator' },
+      { position: 1, protocol: 'lines' }
+    ])
+  })
 })

@@ -5,16 +5,17 @@ import {
   type BitalinoSettings
 } from '../../ipc/contract/record'
 import { ByteQueue, exactly } from '../byte-queue'
-import type {
-  DeviceDescription,
-  DeviceEvent,
-  DeviceOptions,
-  DeviceSink,
-  DeviceStream,
-  SensorDevice
+import {
+  openDevicePort,
+  type DeviceDescription,
+  type DeviceEvent,
+  type DeviceOptions,
+  type DeviceSink,
+  type DeviceStream,
+  type SensorDevice
 } from '../device'
 import { DeviceProtocolError, DeviceTimeoutError, DisconnectedError } from '../errors'
-import { openSerialTransport, type ByteTransport } from '../serial-transport'
+import type { ByteTransport } from '../serial-transport'
 import {
   BITALINO_STATE,
   BITALINO_STOP,
@@ -103,11 +104,13 @@ export class BitalinoDevice implements SensorDevice {
 
   async open(): Promise<void> {
     if (this.transport) return
-    const open = this.options.openTransport ?? openSerialTransport
-    const transport = await open(this.path, { baudRate: this.settings.baudRate })
-    transport.onData((chunk) => (this.decoder ? this.decode(chunk) : this.queue.push(chunk)))
-    transport.onDisconnect((error) => this.lost(error))
-    this.transport = transport
+    this.transport = await openDevicePort(
+      this.path,
+      this.settings.baudRate,
+      this.options,
+      (chunk) => (this.decoder ? this.decode(chunk) : this.queue.push(chunk)),
+      (error) => this.lost(error)
+    )
     this.closed = false
   }
 

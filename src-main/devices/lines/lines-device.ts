@@ -1,7 +1,13 @@
 import type { LinesSettings } from '../../ipc/contract/record'
-import type { DeviceDescription, DeviceOptions, DeviceSink, SensorDevice } from '../device'
+import {
+  openDevicePort,
+  type DeviceDescription,
+  type DeviceOptions,
+  type DeviceSink,
+  type SensorDevice
+} from '../device'
 import { DeviceProtocolError, DeviceTimeoutError, DisconnectedError } from '../errors'
-import { openSerialTransport, type ByteTransport } from '../serial-transport'
+import type { ByteTransport } from '../serial-transport'
 import { LineDecoder, type DecodedLines, type LineChannels } from './line-decoder'
 
 /** How long configure waits for lines before blaming the port or the baud rate. */
@@ -61,11 +67,13 @@ export class LinesDevice implements SensorDevice {
 
   async open(): Promise<void> {
     if (this.transport) return
-    const open = this.options.openTransport ?? openSerialTransport
-    const transport = await open(this.path, { baudRate: this.settings.baudRate })
-    transport.onData((chunk) => this.received(chunk))
-    transport.onDisconnect((error) => this.lost(error))
-    this.transport = transport
+    this.transport = await openDevicePort(
+      this.path,
+      this.settings.baudRate,
+      this.options,
+      (chunk) => this.received(chunk),
+      (error) => this.lost(error)
+    )
   }
 
   /**

@@ -1,16 +1,17 @@
 import { ValidationError } from '../../errors'
 import type { Shimmer3Settings } from '../../ipc/contract/record'
 import { ByteQueue } from '../byte-queue'
-import type {
-  DeviceDescription,
-  DeviceEvent,
-  DeviceOptions,
-  DeviceSink,
-  DeviceStream,
-  SensorDevice
+import {
+  openDevicePort,
+  type DeviceDescription,
+  type DeviceEvent,
+  type DeviceOptions,
+  type DeviceSink,
+  type DeviceStream,
+  type SensorDevice
 } from '../device'
 import { DeviceProtocolError, DeviceTimeoutError, DisconnectedError } from '../errors'
-import { openSerialTransport, type ByteTransport } from '../serial-transport'
+import type { ByteTransport } from '../serial-transport'
 import {
   CHANNEL,
   checkHardwareVersion,
@@ -230,11 +231,13 @@ export class Shimmer3Device implements SensorDevice {
 
   async open(): Promise<void> {
     if (this.transport) return
-    const open = this.options.openTransport ?? openSerialTransport
-    const transport = await open(this.path, { baudRate: this.settings.baudRate })
-    transport.onData((chunk) => this.received(chunk))
-    transport.onDisconnect((error) => this.lost(error))
-    this.transport = transport
+    this.transport = await openDevicePort(
+      this.path,
+      this.settings.baudRate,
+      this.options,
+      (chunk) => this.received(chunk),
+      (error) => this.lost(error)
+    )
     this.gone = false
   }
 
