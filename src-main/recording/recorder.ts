@@ -370,6 +370,8 @@ export class Recorder {
   private scheduleReconnect(run: DeviceRun): void {
     if (run.reconnecting || this.stopping) return
     run.reconnecting = true
+    // One try at a time: opening and configuring a device can take longer than the interval.
+    let attempt: Promise<void> | null = null
     const cancel = this.clock.every(this.options.reconnectIntervalMs ?? 1000, () => {
       if (attempt) return
       attempt = this.reconnect(run)
@@ -381,7 +383,6 @@ export class Recorder {
         })
         .finally(() => (attempt = null))
     })
-    let attempt: Promise<void> | null = null
     this.timers.push(cancel)
   }
 

@@ -3,7 +3,7 @@ import { deviceFactory, type DeviceFactory } from '../devices/create-device'
 import { listSerialPorts } from '../devices/serial-transport'
 import { systemClock, type LiveClock } from '../engine/live/clock'
 import type { LiveService } from '../engine/live/live-service'
-import { ConflictError, EmohealError } from '../errors'
+import { ConflictError, EmohealError, ValidationError } from '../errors'
 import type { LiveModelView } from '../ipc/contract/live'
 import {
   DEFAULT_MARKER_PRESETS,
@@ -51,6 +51,7 @@ interface Current {
   markerPresets: string[]
   liveId: number | null
   model: LiveModelView | null
+  modelNote: string | null
   predictionsStored: number
   cancelStatus: () => void
 }
@@ -114,8 +115,9 @@ export class RecordingService {
     const prepared = await recorder.prepare()
     let liveId: number | null = null
     let liveModel: LiveModelView | null = null
-    try {
-      const live = await this.options.live.attach(recorder.source, model, {
+    let modelNote: string | null = null
+    const attach = (withModel: ModelRecord | null) =>
+      this.options.live.attach(recorder.source, withModel, {
         kind: 'recording',
         participant: participant.code,
         onTick: (tick) => {
@@ -131,6 +133,17 @@ export class RecordingService {
           }
         }
       })
+    try {
+      let live
+      try {
+        live = await attach(model)
+      } catch (error) {
+        // The study's active model may read streams these devices do not have (a BITalino has no E4 heart
+        // rate): the recording must still happen. A model chosen by name is the user's intent, so it fails.
+        if (!(model && request.modelId === undefined && error instanceof ValidationError)) throw error
+        modelNote = `the active model ${model.name} (#${model.id}) does not predict this recording: ${error.message}`
+        live = await attach(null)
+      }
       liveId = live.liveId
       liveModel = live.model
     } catch (error) {
@@ -165,6 +178,7 @@ export class RecordingService {
       markerPresets: presets(request.markerPresets),
       liveId,
       model: liveModel,
+      modelNote,
       predictionsStored: 0,
       cancelStatus: statusTimer
     }
@@ -222,6 +236,7 @@ export class RecordingService {
       markerPresets: current?.markerPresets ?? presets(undefined),
       liveId: current?.liveId ?? null,
       model: current?.model ?? null,
+      modelNote: current?.modelNote ?? null,
       predictionsStored: current?.predictionsStored ?? 0,
       lastCommitMs: current?.recorder.lastCommitMs ?? null,
       stoppedBecause: current ? null : this.stoppedBecause

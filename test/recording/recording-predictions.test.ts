@@ -12,6 +12,8 @@ import { inputShapesOf, sessionWindowsAt } from '../../src-main/engine/windows/e
 import { RecordingService } from '../../src-main/recording/recording-service'
 import { ModelStore } from '../../src-main/store/model-store'
 import { tempDir } from '../e2e/harness'
+import { LinesEmulator } from '../support/lines-emulator'
+import { PtyPair, ptyUnavailableReason } from '../support/pty-pair'
 import { ManualClock } from '../live/manual-clock'
 
 const t0 = Date.UTC(2026, 11, 1, 10, 0, 0)
@@ -103,4 +105,61 @@ describe('live predictions while recording', () => {
       loaded.dispose()
     }
   })
+
+  it.skipIf(ptyUnavailableReason() !== null)(
+    'records without predicting, and says why, when the active model reads streams the devices do not deliver',
+    async () => {
+      const path = join(dir, 'mismatch.emoheal-study')
+      const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
+      contexts.push(context)
+      context.openStudy(path, true, 'Mismatch')
+      const participantId = context.study().createParticipant({ code: 'P04', notes: '' }).id
+      const models = new ModelStore(context.study().db)
+      const model = models.registerModel({
+        name: 'paper',
+        directory: modelDirectory,
+        preset: 'paper',
+        target: 'arousal',
+        config: {},
+        metrics: {}
+      })
+      models.activateModel(model.id)
+      const pair = new PtyPair()
+      await pair.start()
+      const board = new LinesEmulator({ rateHz: 20, channels: ['gsr'] })
+      await board.attach(pair.devicePath)
+      board.startStreaming()
+      try {
+        const live = new LiveService({ emit: (name, payload) => context.emit(name, payload) })
+        const service = new RecordingService({ context, live })
+        const devices = [
+          {
+            protocol: 'lines' as const,
+            path: pair.appPath,
+            baudRate: 115200,
+            rateHz: 20,
+            stream: 'eda',
+            unit: 'uS'
+          }
+        ]
+        const started = await service.start({ participantId, devices })
+        expect(started.model).toBeNull()
+        expect(started.modelNote).toMatch(
+          /active model paper .* does not predict this recording: .*hr stream/
+        )
+        await new Promise((resolve) => setTimeout(resolve, 600))
+        const stopped = await service.stop()
+        expect(stopped.devices[0].streams[0].stored).toBeGreaterThan(0)
+        // Naming the model is asking for it: then the mismatch is an error, and nothing is recorded.
+        await expect(service.start({ participantId, devices, modelId: model.id })).rejects.toThrow(
+          /hr stream/
+        )
+        expect(context.study().listSessions()).toHaveLength(1)
+      } finally {
+        board.stopStreaming()
+        await board.detach()
+        await pair.dispose()
+      }
+    }
+  )
 })

@@ -144,6 +144,8 @@ export interface RecordStatusView {
   liveId: number | null
   /** The model predicting live, or null when none is active: then nothing is predicted, everything is recorded. */
   model: LiveModelView | null
+  /** Why the active model does not predict this recording (it reads streams these devices do not deliver); else null. */
+  modelNote: string | null
   predictionsStored: number
   /** When samples last reached the study. */
   lastCommitMs: number | null
