@@ -32,8 +32,9 @@ function electronBinary() {
     // The electron package exports the path of its binary and throws when the binary was never downloaded.
     const path = require(join(root, 'node_modules', 'electron'))
     return existsSync(path) ? { path } : { reason: `Electron's binary is missing at ${path}` }
-  } catch (error) {
-    return { reason: `Electron's binary is not installed (${String(error.message).split('\n')[0]})` }
+  } catch {
+    // Electron's own advice here (delete node_modules/electron) no longer applies: the postinstall fetches it.
+    return { reason: `Electron's binary is not installed ("npm run setup:electron" fetches it)` }
   }
 }
 

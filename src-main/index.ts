@@ -1,3 +1,4 @@
+/// <reference types="electron-vite/node" />
 import { app, BrowserWindow, session, shell, webContents } from 'electron'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -5,6 +6,8 @@ import { createApp } from './app-setup'
 import { runServiceOf } from './engine/handlers'
 import { attachElectronIpc } from './ipc/electron-adapter'
 import { CONTENT_SECURITY_POLICY } from './serve/security'
+// electron-vite turns this into the icon's path relative to the built file (resources/ beside out/).
+import icon from '../resources/icon.png?asset'
 
 /** better-sqlite3 is not N-API: Electron loads the build made for its ABI, kept beside the Node one. */
 function electronSqliteBinding(): string | undefined {
@@ -25,6 +28,7 @@ function createWindow(): BrowserWindow {
     width: 1400,
     height: 900,
     title: 'EmoHeal Workstation',
+    icon,
     show: false,
     webPreferences: {
       preload: join(__dirname, '../preload/index.js'),
