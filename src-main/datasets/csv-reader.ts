@@ -1,4 +1,6 @@
 import { FileFormatError } from '../errors'
+import { MAX_STORABLE } from './limits'
+import { renderList, renderToken } from './safe-text'
 
 /**
  * A hand-written reader for the numeric CSV files that wrist sensors produce. Real K-EmoCon and E4 files
@@ -57,6 +59,23 @@ export interface CsvHeader {
   offset: number
 }
 
+/** Bytes of a UTF-8 byte-order mark at the start (Excel writes one in "CSV UTF-8"), else 0. */
+export function bomLength(buffer: Uint8Array): number {
+  return buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0
+}
+
+/**
+ * A file whose lines end in CR alone (Excel's "CSV (Macintosh)", old Mac tools) with CRs turned into
+ * line feeds; any other file as it is. Without this such a file reads as one line, and its whole content
+ * ends up quoted in a message about a bad header.
+ */
+export function withLineFeeds(buffer: Buffer): Buffer {
+  if (buffer.indexOf(NEWLINE) >= 0 || buffer.indexOf(RETURN) < 0) return buffer
+  const copy = Buffer.from(buffer)
+  for (let at = copy.indexOf(RETURN); at >= 0; at = copy.indexOf(RETURN, at + 1)) copy[at] = NEWLINE
+  return copy
+}
+
 function isBlank(byte: number): boolean {
   return byte === SPACE || byte === TAB
 }
@@ -100,8 +119,7 @@ export function splitLine(line: string): string[] {
 
 /** Reads the header line (skipping a UTF-8 byte-order mark) and says where the data starts. */
 export function readHeader(buffer: Uint8Array, file: string): CsvHeader {
-  let start = 0
-  if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) start = 3
+  const start = bomLength(buffer)
   if (start >= buffer.length) throw new FileFormatError(file, 'the file is empty (no header line)', 1)
   const end = lineEnd(buffer, start)
   const names = splitLine(Buffer.from(buffer.buffer, buffer.byteOffset + start, end - start).toString('utf8'))
@@ -115,7 +133,11 @@ export function columnIndexes(header: string[], wanted: string[], file: string):
   return wanted.map((name) => {
     const index = lower.indexOf(name.toLowerCase())
     if (index < 0) {
-      throw new FileFormatError(file, `no "${name}" column (header: ${header.join(', ') || 'empty'})`, 1)
+      throw new FileFormatError(
+        file,
+        `no ${renderToken(name)} column (header: ${renderList(header) || 'empty'})`,
+        1
+      )
     }
     return index
   })
@@ -139,8 +161,14 @@ function parseCell(
   const text = cellText(buffer, start, end)
   if (allowMissing && MISSING_WORDS.has(text.toLowerCase())) return NaN
   if (text === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined
-  return Number(text)
+  const value = Number(text)
+  // Only here can a cell overflow (an exponent, 16+ digits): 1e400 reads as Infinity, and 1e39 would
+  // come back from the study's float32 samples as Infinity.
+  return Math.abs(value) <= MAX_STORABLE ? value : OVERFLOW
 }
+
+/** What parseCell returns for a number beyond what a study stores (a sentinel no cell can hold). */
+const OVERFLOW = -Infinity
 
 /** The value of the last cell `scanNumber` accepted (a module variable: no object per cell). */
 let scanned = 0
@@ -254,13 +282,19 @@ export function readNumericRows(buffer: Uint8Array, file: string, options: Numer
           cellEnd = cellEndFrom(buffer, cellStart, end)
           value = parseCell(buffer, cellStart, cellEnd, allowMissing)
         }
-        if (value === undefined) {
-          const text = cellText(buffer, cellStart, cellEnd)
+        if (value === undefined || value === OVERFLOW) {
+          let from = cellStart
+          let to = cellEnd
+          while (from < to && isBlank(buffer[from])) from++
+          while (to > from && isBlank(buffer[to - 1])) to--
+          const token = renderToken(buffer.subarray(from, to))
           const what =
-            text === ''
-              ? 'is empty'
-              : `is not a number: "${text.length > 40 ? `${text.slice(0, 40)}...` : text}"`
-          throw new FileFormatError(file, `column "${options.names[k]}" ${what}`, line)
+            value === OVERFLOW
+              ? `holds ${token}, beyond the +-3.4e38 a study can store`
+              : from === to
+                ? 'is empty'
+                : `is not a number: ${token}`
+          throw new FileFormatError(file, `column ${renderToken(options.names[k])} ${what}`, line)
         }
         if (Number.isNaN(value)) missingCells++
         columns[k][rowCount] = value

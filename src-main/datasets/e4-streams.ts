@@ -12,6 +12,11 @@ export interface E4StreamKind {
   kemoconColumns: string[]
   /** Decimals E4 files write, used when exporting. */
   decimals: number
+  /**
+   * What the E4 can produce, in `unit`; a sample outside is a glitch, left out as a gap (see limits.ts).
+   * Wide enough for every real export seen, narrow enough that a wrong column or unit shows.
+   */
+  range: { min: number; max: number }
 }
 
 export const E4_STREAMS: E4StreamKind[] = [
@@ -22,7 +27,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 64,
     channels: ['bvp'],
     kemoconColumns: ['value'],
-    decimals: 2
+    decimals: 2,
+    // Unitless PPG output, centred on 0: real exports swing a few hundred, motion a few thousand.
+    range: { min: -10_000, max: 10_000 }
   },
   {
     name: 'eda',
@@ -31,7 +38,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 4,
     channels: ['eda'],
     kemoconColumns: ['value'],
-    decimals: 6
+    decimals: 6,
+    // The E4's EDA sensor spans 0.01..100 uS; 0 is what it writes before skin contact.
+    range: { min: 0, max: 100 }
   },
   {
     name: 'temp',
@@ -40,7 +49,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 4,
     channels: ['temp'],
     kemoconColumns: ['value'],
-    decimals: 2
+    decimals: 2,
+    // The skin thermopile reads -40..115 degC, but no skin nor room an E4 is worn in leaves 0..50 degC.
+    range: { min: 0, max: 50 }
   },
   {
     name: 'acc',
@@ -49,7 +60,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 32,
     channels: ['x', 'y', 'z'],
     kemoconColumns: ['x', 'y', 'z'],
-    decimals: 0
+    decimals: 0,
+    // 8-bit samples at 1/64 g over the +-2 g range: -128..127 is all the device can write.
+    range: { min: -128, max: 127 }
   },
   {
     name: 'hr',
@@ -58,7 +71,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 1,
     channels: ['hr'],
     kemoconColumns: ['value'],
-    decimals: 2
+    decimals: 2,
+    // Heart rates a wrist can have; the E4 derives HR from BVP and writes nothing outside.
+    range: { min: 20, max: 250 }
   },
   {
     name: 'ibi',
@@ -67,7 +82,9 @@ export const E4_STREAMS: E4StreamKind[] = [
     rateHz: 0,
     channels: ['ibi'],
     kemoconColumns: ['value'],
-    decimals: 6
+    decimals: 6,
+    // The intervals of 20..250 bpm (60/250 and 60/20 seconds), the heart-rate range above.
+    range: { min: 0.24, max: 3 }
   }
 ]
 

@@ -1,9 +1,24 @@
 import type { datasetCalls } from '../ipc/contract/datasets'
 import type { HandlerMap } from '../ipc/handler'
+import { EmohealError, ValidationError } from '../errors'
 import { exportKemocon } from '../export/kemocon-export'
 import { createDemoStudy } from './demo-study'
 import { importDataset } from './import-service'
 import { synthesizeKemocon } from './synth/synthesize'
+
+/**
+ * Runs a call that writes files under a path the caller chose, turning what the file system refuses (a
+ * file where a folder should be, no permission, a full disk) into a ValidationError naming that field.
+ */
+function writingTo<T>(field: string, path: string, write: () => T): T {
+  try {
+    return write()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (error instanceof EmohealError || typeof code !== 'string') throw error
+    throw new ValidationError(`${path}: cannot write there (${code})`, field)
+  }
+}
 
 export const datasetHandlers: HandlerMap<keyof typeof datasetCalls> = {
   'datasets.import': (request, context) => {
@@ -18,11 +33,16 @@ export const datasetHandlers: HandlerMap<keyof typeof datasetCalls> = {
     context.emit('study.changed', { path: context.study().path })
     return report
   },
-  'datasets.synth': (options) => synthesizeKemocon(options),
+  'datasets.synth': (options) => writingTo('out', options.out, () => synthesizeKemocon(options)),
   'datasets.demo': ({ path }, context) => {
-    const created = createDemoStudy(path, { nativeBinding: context.options.sqliteBinding })
+    const created = writingTo('path', path, () =>
+      createDemoStudy(path, { nativeBinding: context.options.sqliteBinding })
+    )
     context.openStudy(path)
     return created
   },
-  'datasets.exportKemocon': ({ out }, context) => exportKemocon(context.study(), out)
+  'datasets.exportKemocon': ({ out }, context) => {
+    const study = context.study()
+    return writingTo('out', out, () => exportKemocon(study, out))
+  }
 }

@@ -39,7 +39,15 @@ export function importDataset(
   const started = performance.now()
   const plan = planImport(request, progress)
   progress?.(`writing ${plan.report.totals.samples} samples`)
-  const outcome = writeImport(study, plan, { replace: request.replace ?? false })
+  const outcome = writeImport(study, plan, {
+    replace: request.replace ?? false,
+    onProgress: progress
+      ? (written) =>
+          progress(
+            `written ${written.streamsWritten} of ${written.streams} streams (${written.samplesWritten} of ${written.samples} samples)`
+          )
+      : undefined
+  })
   return {
     ...plan.report,
     importId: outcome.importId,

@@ -15,13 +15,21 @@ export interface TidySeries {
 
 /** Says whether epoch times are in seconds, from their magnitude (the median, so that one odd row cannot decide). */
 export function timesAreSeconds(times: Float64Array): boolean {
-  if (times.length === 0) return false
-  const probe = [times[0], times[times.length >> 1], times[times.length - 1]].sort((a, b) => a - b)[1]
+  // Probes skip empty cells (NaN): a missing first timestamp must not make a file of seconds read as ms.
+  const probes: number[] = []
+  for (const from of [0, times.length >> 1, times.length - 1]) {
+    let i = from
+    while (i < times.length && Number.isNaN(times[i])) i++
+    if (i < times.length) probes.push(times[i])
+  }
+  if (probes.length === 0) return false
+  const probe = probes.sort((a, b) => a - b)[probes.length >> 1]
   return Math.abs(probe) < SECONDS_LIMIT
 }
 
-/** Whether times strictly increase and no value is missing. */
-function isClean(times: Float64Array, columns: Float64Array[]): boolean {
+/** Whether times strictly increase, no value is missing and no row is to be dropped. */
+function isClean(times: Float64Array, columns: Float64Array[], drop: Uint8Array | null): boolean {
+  if (drop) return false
   for (let i = 0; i < times.length; i++) {
     if (!(times[i] > (i > 0 ? times[i - 1] : -Infinity))) return false
     for (const column of columns) if (Number.isNaN(column[i])) return false
@@ -30,24 +38,33 @@ function isClean(times: Float64Array, columns: Float64Array[]): boolean {
 }
 
 /**
- * Turns parsed columns into a stream: epoch seconds become ms, rows with a missing value are dropped,
- * rows are sorted by time (stable, so the first of equal times wins) and repeated times are dropped.
+ * Turns parsed columns into a stream: epoch seconds become ms, rows with a missing value or marked in
+ * `drop` are dropped, rows are sorted by time (stable, so the first of equal times wins) and repeated
+ * times are dropped.
  */
 export function tidySeries(
   times: Float64Array,
   columns: Float64Array[],
-  options: { toMs?: boolean } = {}
+  options: { toMs?: boolean; drop?: Uint8Array | null } = {}
 ): TidySeries {
   const wasSeconds = options.toMs ?? timesAreSeconds(times)
+  const drop = options.drop ?? null
   const channels = columns.length
-  if (isClean(times, columns)) {
+  if (isClean(times, columns, drop)) {
     // The common case (a well-kept file): one pass, no index array.
     const scale = wasSeconds ? 1000 : 1
     const samples = new Float32Array(times.length * channels)
     for (let i = 0; i < times.length; i++)
       for (let c = 0; c < channels; c++) samples[i * channels + c] = columns[c][i]
     const outTimes = scale === 1 ? Float64Array.from(times) : Float64Array.from(times, (t) => t * scale)
-    return { times: outTimes, samples, duplicatesRemoved: 0, outOfOrderRows: 0, missingValues: 0, wasSeconds }
+    return {
+      times: outTimes,
+      samples,
+      duplicatesRemoved: 0,
+      outOfOrderRows: 0,
+      missingValues: 0,
+      wasSeconds
+    }
   }
   const keep: number[] = []
   let missingValues = 0
@@ -61,6 +78,8 @@ export function tidySeries(
       missingValues++
       continue
     }
+    // Counted by whoever marked it (see limits.ts screenRange).
+    if (drop?.[i]) continue
     if (times[i] < previous) {
       outOfOrderRows++
       sorted = false

@@ -1,14 +1,22 @@
 import { FileFormatError } from '../../errors'
 import type { ImportedStream } from '../../store/import-writer'
-import { readNumericRows, splitLine } from '../csv-reader'
+import { bomLength, readNumericRows, splitLine } from '../csv-reader'
 import type { E4StreamKind } from '../e4-streams'
+import { checkRate, checkTime, gapProblem, screenRange, type PhysicalRange } from '../limits'
+import { renderNumber, renderToken } from '../safe-text'
 
 /** Earliest plausible session start (2001) in Unix seconds: row 1 holding anything smaller is not a start time. */
 const EARLIEST_START_S = 1e9
 
+/** A file of an E4 Connect export, read: its stream and what the report should say about it. */
+export interface E4File {
+  stream: ImportedStream
+  problems: string[]
+}
+
 function firstLines(buffer: Uint8Array, count: number): { lines: string[]; offset: number } {
   const lines: string[] = []
-  let offset = 0
+  let offset = bomLength(buffer)
   while (lines.length < count && offset < buffer.length) {
     let end = buffer.indexOf(10, offset)
     if (end < 0) end = buffer.length
@@ -28,7 +36,7 @@ function headerNumbers(
   lineNumber: number,
   what: string,
   count: number
-): number[] {
+): number {
   if (line === undefined)
     throw new FileFormatError(file, `missing the ${what} row (truncated file?)`, lineNumber)
   const cells = splitLine(line)
@@ -38,33 +46,51 @@ function headerNumbers(
       `the ${what} row has ${cells.length} fields, expected ${count}`,
       lineNumber
     )
-  return cells.map((cell) => {
+  const values = cells.map((cell) => {
     const value = Number(cell)
     if (cell === '' || !Number.isFinite(value)) {
       throw new FileFormatError(
         file,
-        `expected the ${what} (a number), found "${cell}": not an E4 Connect file?`,
+        `expected the ${what} (a number), found ${renderToken(cell)}: not an E4 Connect file?`,
         lineNumber
       )
     }
     return value
   })
+  // ACC repeats its start and rate once per axis; axes that disagree cannot share one clock.
+  if (values.some((value) => value !== values[0])) {
+    throw new FileFormatError(
+      file,
+      `the ${what} differs between columns (${values.map(renderNumber).join(', ')})`,
+      lineNumber
+    )
+  }
+  return values[0]
+}
+
+function rangeOf(kind: E4StreamKind): PhysicalRange {
+  return { ...kind.range, unit: kind.unit }
 }
 
 /**
  * A signal file of an E4 Connect export: row 1 the start time in Unix seconds (once per column), row 2
- * the sample rate in Hz, then one sample per row. Sample k is at start + k / rate.
+ * the sample rate in Hz, then one sample per row. Sample k is at start + k / rate, so a sample left out
+ * as a glitch leaves a gap without moving the others.
  */
-export function readE4SignalFile(buffer: Uint8Array, file: string, kind: E4StreamKind): ImportedStream {
+export function readE4SignalFile(buffer: Uint8Array, file: string, kind: E4StreamKind): E4File {
   const columns = kind.channels.length
   const { lines, offset } = firstLines(buffer, 2)
-  const starts = headerNumbers(lines[0], file, 1, 'start time', columns)
-  const rates = headerNumbers(lines[1], file, 2, 'sample rate', columns)
-  if (starts[0] < EARLIEST_START_S) {
-    throw new FileFormatError(file, `row 1 should be the start time in Unix seconds, found ${starts[0]}`, 1)
+  const start = headerNumbers(lines[0], file, 1, 'start time', columns)
+  const rate = headerNumbers(lines[1], file, 2, 'sample rate', columns)
+  if (start < EARLIEST_START_S) {
+    throw new FileFormatError(
+      file,
+      `row 1 should be the start time in Unix seconds, found ${renderNumber(start)}`,
+      1
+    )
   }
-  if (!(rates[0] > 0))
-    throw new FileFormatError(file, `the sample rate must be positive, found ${rates[0]}`, 2)
+  checkTime(start * 1000, file, 1, 'the start time', start)
+  checkRate(rate, file, 2)
   const rows = readNumericRows(buffer, file, {
     offset,
     firstLine: 3,
@@ -73,19 +99,30 @@ export function readE4SignalFile(buffer: Uint8Array, file: string, kind: E4Strea
     names: kind.channels
   })
   const n = rows.rowCount
-  const times = new Float64Array(n)
-  const samples = new Float32Array(n * columns)
-  const startMs = starts[0] * 1000
-  const stepMs = 1000 / rates[0]
+  const range = rangeOf(kind)
+  const screen = screenRange(rows.columns, rows.lines, range, file)
+  const startMs = start * 1000
+  const stepMs = 1000 / rate
+  if (n > 0)
+    checkTime(startMs + (n - 1) * stepMs, file, rows.lines[n - 1], `at ${rate} Hz, the last sample's time`)
+  const kept = n - screen.dropped
+  const times = new Float64Array(kept)
+  const samples = new Float32Array(kept * columns)
+  let k = 0
   for (let i = 0; i < n; i++) {
-    times[i] = startMs + i * stepMs
-    for (let c = 0; c < columns; c++) samples[i * columns + c] = rows.columns[c][i]
+    if (screen.drop?.[i]) continue
+    times[k] = startMs + i * stepMs
+    for (let c = 0; c < columns; c++) samples[k * columns + c] = rows.columns[c][i]
+    k++
   }
-  return { name: kind.name, unit: kind.unit, rateHz: rates[0], channels: kind.channels, times, samples }
+  return {
+    stream: { name: kind.name, unit: kind.unit, rateHz: rate, channels: kind.channels, times, samples },
+    problems: screen.dropped > 0 ? [gapProblem(file, screen, range)] : []
+  }
 }
 
-/** IBI.csv: row 1 "<start>, IBI", then (seconds since start, interval in s). Offsets must not go backwards. */
-export function readE4IbiFile(buffer: Uint8Array, file: string, kind: E4StreamKind): ImportedStream {
+/** IBI.csv: row 1 "<start>, IBI", then (seconds since start, interval in s). Offsets must increase. */
+export function readE4IbiFile(buffer: Uint8Array, file: string, kind: E4StreamKind): E4File {
   const empty: ImportedStream = {
     name: kind.name,
     unit: kind.unit,
@@ -95,22 +132,25 @@ export function readE4IbiFile(buffer: Uint8Array, file: string, kind: E4StreamKi
     samples: new Float32Array(0)
   }
   // E4 Connect writes an empty IBI file when it detected no clean beats.
-  if (buffer.length === 0 || buffer.toString().trim() === '') return empty
+  if (buffer.length === 0 || Buffer.from(buffer).toString().trim() === '')
+    return { stream: empty, problems: [] }
   const { lines, offset } = firstLines(buffer, 1)
   const cells = splitLine(lines[0])
   const start = Number(cells[0])
   if (
     cells.length !== 2 ||
+    cells[0] === '' ||
     !Number.isFinite(start) ||
     start < EARLIEST_START_S ||
     cells[1].toUpperCase() !== 'IBI'
   ) {
     throw new FileFormatError(
       file,
-      `row 1 should be "<start time>, IBI", found "${lines[0].slice(0, 60)}"`,
+      `row 1 should be "<start time>, IBI", found ${renderToken(lines[0], 60)}`,
       1
     )
   }
+  checkTime(start * 1000, file, 1, 'the start time', start)
   const rows = readNumericRows(buffer, file, {
     offset,
     firstLine: 2,
@@ -119,33 +159,60 @@ export function readE4IbiFile(buffer: Uint8Array, file: string, kind: E4StreamKi
     names: ['offset', 'ibi']
   })
   const [offsets, intervals] = rows.columns
-  const times = new Float64Array(rows.rowCount)
   for (let i = 0; i < rows.rowCount; i++) {
-    if (i > 0 && offsets[i] < offsets[i - 1]) {
+    const line = rows.lines[i]
+    // Two beats at one instant, or a beat before the one before it, is no heartbeat: the file is damaged.
+    if (i === 0 && offsets[0] < 0) {
       throw new FileFormatError(
         file,
-        `time goes backwards (${offsets[i]} s after ${offsets[i - 1]} s)`,
-        rows.lines[i]
+        `the first beat is before the start time (${renderNumber(offsets[0])} s)`,
+        line
       )
     }
-    times[i] = (start + offsets[i]) * 1000
+    if (i > 0 && offsets[i] <= offsets[i - 1]) {
+      const what = offsets[i] === offsets[i - 1] ? 'repeats the previous beat' : 'time goes backwards'
+      throw new FileFormatError(
+        file,
+        `${what} (${renderNumber(offsets[i])} s after ${renderNumber(offsets[i - 1])} s)`,
+        line
+      )
+    }
+    checkTime((start + offsets[i]) * 1000, file, line, 'the beat at offset', offsets[i])
   }
-  return { ...empty, times, samples: Float32Array.from(intervals) }
+  const range = rangeOf(kind)
+  // An interval screens on its own column only: the offset is a time, checked above.
+  const screen = screenRange([intervals], rows.lines, range, file)
+  const kept = rows.rowCount - screen.dropped
+  const times = new Float64Array(kept)
+  const samples = new Float32Array(kept)
+  let k = 0
+  for (let i = 0; i < rows.rowCount; i++) {
+    if (screen.drop?.[i]) continue
+    times[k] = (start + offsets[i]) * 1000
+    samples[k] = intervals[i]
+    k++
+  }
+  return {
+    stream: { ...empty, times, samples },
+    problems: screen.dropped > 0 ? [gapProblem(file, screen, range)] : []
+  }
 }
 
 /** tags.csv: one Unix time in seconds per line (an empty file when the button was never pressed). */
 export function readE4Tags(buffer: Uint8Array, file: string): number[] {
   if (buffer.length === 0) return []
   const rows = readNumericRows(buffer, file, {
-    offset: 0,
+    // A tags file edited and saved by Excel starts with a byte-order mark.
+    offset: bomLength(buffer),
     firstLine: 1,
     fieldCount: 1,
     fields: [0],
     names: ['tag time']
   })
   const tags = Array.from(rows.columns[0], (seconds) => seconds * 1000)
-  for (let i = 1; i < tags.length; i++) {
-    if (tags[i] < tags[i - 1]) throw new FileFormatError(file, 'time goes backwards', rows.lines[i])
+  for (let i = 0; i < tags.length; i++) {
+    checkTime(tags[i], file, rows.lines[i], 'the tag time', rows.columns[0][i])
+    if (i > 0 && tags[i] < tags[i - 1]) throw new FileFormatError(file, 'time goes backwards', rows.lines[i])
   }
   return tags
 }

@@ -1,5 +1,4 @@
-import { unzipSync } from 'fflate'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
 import type { ImportedStream, ImportPlan } from '../../store/import-writer'
@@ -13,8 +12,11 @@ import {
   type ImportReport,
   type ParticipantReport
 } from '../import-report'
+import { withLineFeeds } from '../csv-reader'
+import { renderToken } from '../safe-text'
 import { SourceFiles } from '../source-files'
 import { readE4IbiFile, readE4SignalFile, readE4Tags } from './e4-connect'
+import { readZipEntries } from './zip-entries'
 
 /** One E4 Connect session: its name and a way to get each file's bytes by its name (ACC.csv, ...). */
 interface SessionSource {
@@ -25,6 +27,8 @@ interface SessionSource {
 }
 
 const SIGNAL_FILES = ['ACC.csv', 'BVP.csv', 'EDA.csv', 'HR.csv', 'TEMP.csv', 'IBI.csv']
+/** The entries an import reads, by upper-case name; others (info.txt) may repeat harmlessly. */
+const READ_FILES = new Set([...SIGNAL_FILES, 'tags.csv'].map((name) => name.toUpperCase()))
 
 function isSessionFolder(dir: string): boolean {
   const names = readdirSync(dir).map((name) => name.toUpperCase())
@@ -44,22 +48,26 @@ function folderSession(dir: string, sources: SourceFiles): SessionSource {
 
 function zipSession(path: string, sources: SourceFiles): SessionSource {
   const name = basename(path).replace(/\.zip$/i, '')
-  let entries: Record<string, Uint8Array>
-  try {
-    // Only the entries are hashed (as they are read), so a zip and its unpacked folder are the same data.
-    entries = unzipSync(new Uint8Array(readFileSync(path)))
-  } catch (error) {
-    throw new FileFormatError(path, `not a readable zip (${(error as Error).message})`)
-  }
   const files = new Map<string, () => Uint8Array>()
-  for (const [entry, content] of Object.entries(entries)) {
-    const file = basename(entry).toUpperCase()
-    if (!entry.endsWith('/') && !entry.startsWith('__MACOSX')) {
-      files.set(file, () => {
-        sources.add(`${name}/${file}`, content)
-        return content
-      })
+  const seen = new Map<string, string>()
+  for (const entry of readZipEntries(path)) {
+    const file = basename(entry.name).toUpperCase()
+    if (entry.name.endsWith('/') || entry.name.startsWith('__MACOSX')) continue
+    const earlier = seen.get(file)
+    if (earlier !== undefined && READ_FILES.has(file)) {
+      // Two sessions zipped together, or a session and its copy: taking either would be a guess.
+      throw new FileFormatError(
+        path,
+        `two entries named ${basename(entry.name)}: ${renderToken(earlier, 80)} and ${renderToken(entry.name, 80)}; zip one session at a time`
+      )
     }
+    seen.set(file, entry.name)
+    files.set(file, () => {
+      const content = entry.read()
+      // Only the entries are hashed (as they are read), so a zip and its unpacked folder are the same data.
+      sources.add(`${name}/${file}`, content)
+      return withLineFeeds(content)
+    })
   }
   return { name, label: path, files }
 }
@@ -67,7 +75,10 @@ function zipSession(path: string, sources: SourceFiles): SessionSource {
 /** A session folder, a session zip, or a folder of several of them. */
 function findSessions(path: string, sources: SourceFiles): SessionSource[] {
   if (!existsSync(path)) throw new NotFoundError(`${path}: no such file or folder`, 'path')
-  if (statSync(path).isFile()) {
+  const stat = statSync(path)
+  if (!stat.isFile() && !stat.isDirectory())
+    throw new ValidationError(`${path}: not a file or folder (a device or a pipe)`, 'path')
+  if (stat.isFile()) {
     if (!path.toLowerCase().endsWith('.zip'))
       throw new ValidationError(`${path}: expected a folder or a .zip of an E4 Connect session`, 'path')
     return [zipSession(path, sources)]
@@ -103,8 +114,9 @@ export function planE4Import(path: string, participant: string): ImportPlan & { 
         continue
       }
       const buffer = read()
-      const stream =
+      const { stream, problems } =
         kind.name === 'ibi' ? readE4IbiFile(buffer, file, kind) : readE4SignalFile(buffer, file, kind)
+      report.problems.push(...problems)
       if (stream.times.length === 0) {
         report.problems.push(`${kind.stem}.csv has no samples`)
         continue

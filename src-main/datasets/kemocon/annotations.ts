@@ -2,9 +2,15 @@ import type { AnnotationSource, NewAnnotation } from '../../store/annotation-sto
 import { FileFormatError } from '../../errors'
 import { ANNOTATION_EMOTIONS } from '../../ipc/contract/annotations'
 import { readHeader, readNumericRows } from '../csv-reader'
+import { renderList, renderNumber, renderToken } from '../safe-text'
 
 /** K-EmoCon rates each 5-second interval of the debate; `seconds` is the interval's end. */
 export const ANNOTATION_INTERVAL_MS = 5000
+
+/** A day: no debate is longer, and a `seconds` beyond it is a damaged cell or another column. */
+const MAX_DEBATE_SECONDS = 86_400
+/** Emotion intensities above this are not K-EmoCon's; 0..5 is also what the annotation calls accept, so an imported row stays editable. */
+const MAX_EMOTION = 5
 
 export const ANNOTATION_COLUMNS = [
   'seconds',
@@ -64,7 +70,7 @@ function likert(
 ): number | null {
   if (Number.isNaN(value)) return null
   if (value < 1 || value > 5) {
-    problems.push(`${file}:${line}: ${column} ${value} is outside 1..5, read as missing`)
+    problems.push(`${file}:${line}: ${column} ${renderNumber(value)} is outside 1..5, read as missing`)
     return null
   }
   return value
@@ -84,7 +90,7 @@ export function readAnnotationFile(
   const keys = uniqueKeys(header.names)
   for (const required of ['seconds', 'arousal', 'valence']) {
     if (!keys.includes(required)) {
-      throw new FileFormatError(file, `no "${required}" column (header: ${header.names.join(', ')})`, 1)
+      throw new FileFormatError(file, `no "${required}" column (header: ${renderList(header.names)})`, 1)
     }
   }
   const fields = keys.map((_, index) => index).filter((index) => keys[index] !== '')
@@ -109,6 +115,14 @@ export function readAnnotationFile(
   for (let i = 0; i < rows.rowCount; i++) {
     const line = rows.lines[i]
     if (Number.isNaN(seconds[i])) throw new FileFormatError(file, 'the seconds cell is empty', line)
+    // A time, so refused rather than skipped (see limits.ts): K-EmoCon rates a debate of about ten minutes.
+    if (!(seconds[i] >= 0 && seconds[i] <= MAX_DEBATE_SECONDS)) {
+      throw new FileFormatError(
+        file,
+        `seconds ${renderNumber(seconds[i])} is not within the debate (0..${MAX_DEBATE_SECONDS} s after its start)`,
+        line
+      )
+    }
     if (seen.has(seconds[i])) {
       problems.push(`${file}:${line}: a second row for ${seconds[i]} s, ignored`)
       continue
@@ -118,7 +132,14 @@ export function readAnnotationFile(
     const emotions: Record<string, number | null> = {}
     emotionNames.forEach((name, k) => {
       const value = emotionColumns[k][i]
-      emotions[name] = Number.isNaN(value) ? null : value
+      if (Number.isNaN(value)) emotions[name] = null
+      else if (value < 0 || value > MAX_EMOTION) {
+        // Kept as missing, like a rating out of 1..5: one bad cell must not lose the row's other ratings.
+        problems.push(
+          `${file}:${line}: ${renderToken(name)} ${renderNumber(value)} is outside 0..${MAX_EMOTION}, read as missing`
+        )
+        emotions[name] = null
+      } else emotions[name] = value
     })
     annotations.push({
       source: kind.source,

@@ -12,8 +12,10 @@ import {
   type ImportReport,
   type ParticipantReport
 } from '../import-report'
+import { renderToken } from '../safe-text'
 import { SourceFiles } from '../source-files'
-import { tidySeries } from '../time-series'
+import { checkTime, gapProblem, screenRange } from '../limits'
+import { tidySeries, timesAreSeconds } from '../time-series'
 import { annotationFileKind, readAnnotationFile } from './annotations'
 import { descend, findKemoconLayout, listFiles, listSubfolders } from './layout'
 import { normalisePid, readAvailability, readSubjects, type Subject } from './metadata'
@@ -38,11 +40,24 @@ function readE4File(
   file: string,
   pid: string,
   kind: E4StreamKind
-): { stream: ImportedStream; report: ReturnType<typeof streamReport>; wasSeconds: boolean } {
+): {
+  stream: ImportedStream
+  report: ReturnType<typeof streamReport>
+  wasSeconds: boolean
+  gaps: string | undefined
+} {
   const buffer = sources.read(path, `e4/${pid}/${kind.stem}`)
   const table = readNamedColumns(buffer, file, ['timestamp', ...kind.kemoconColumns], { allowMissing: true })
   const [times, ...values] = table.columns
-  const tidy = tidySeries(times, values)
+  const wasSeconds = timesAreSeconds(times)
+  const scale = wasSeconds ? 1000 : 1
+  for (let i = 0; i < table.rowCount; i++) {
+    // An empty timestamp is a missing cell, dropped and counted like any other.
+    if (!Number.isNaN(times[i])) checkTime(times[i] * scale, file, table.lines[i], 'timestamp', times[i])
+  }
+  const range = { ...kind.range, unit: kind.unit }
+  const screen = screenRange(values, table.lines, range, file)
+  const tidy = tidySeries(times, values, { toMs: wasSeconds, drop: screen.drop })
   const stream: ImportedStream = {
     name: kind.name,
     unit: kind.unit,
@@ -56,7 +71,12 @@ function readE4File(
     outOfOrderRows: tidy.outOfOrderRows,
     missingValues: tidy.missingValues
   })
-  return { stream, report, wasSeconds: tidy.wasSeconds }
+  return {
+    stream,
+    report,
+    wasSeconds,
+    gaps: screen.dropped > 0 ? gapProblem(file, screen, range) : undefined
+  }
 }
 
 interface ParticipantSources {
@@ -77,7 +97,7 @@ function collectAnnotationFiles(
       const kind = annotationFileKind(name)
       if (!kind) {
         if (name.toLowerCase().endsWith('.csv'))
-          notes.push(`${join(dir, name)}: not an annotation file name, skipped`)
+          notes.push(`${dir}/${renderToken(name)}: not an annotation file name, skipped`)
         continue
       }
       const list = byPid.get(kind.pid) ?? []
@@ -130,7 +150,7 @@ export function planKemoconImport(
     for (const name of listSubfolders(layout.e4Data)) {
       const pid = normalisePid(name)
       if (pid) e4Folders.set(pid, join(layout.e4Data, name))
-      else problems.push(`e4_data/${name}: not a participant folder, skipped`)
+      else problems.push(`e4_data/${renderToken(name)}: not a participant folder, skipped`)
     }
   } else problems.push('no e4_data folder: no signals imported')
   const annotationFiles = collectAnnotationFiles(layout.annotations, problems)
@@ -172,6 +192,7 @@ export function planKemoconImport(
           report.problems.push(`${file}: ${read.report.outOfOrderRows} rows out of order, sorted`)
         if (read.report.missingValues > 0)
           report.problems.push(`${file}: ${read.report.missingValues} rows with a missing value dropped`)
+        if (read.gaps) report.problems.push(read.gaps)
         addStream(report, streams, read.stream, read.report)
       }
     } else report.problems.push(`no e4_data/${pid} folder: no signals`)

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { ValidationError } from '../../errors'
 import type { SynthSummary } from '../../ipc/contract/datasets'
@@ -77,6 +77,8 @@ function e4Streams(physiology: Physiology, startMs: number): KemoconParticipantF
 /** Refuses to write into a folder holding anything but an earlier K-EmoCon copy, whose three folders it replaces. */
 function clearOutput(out: string): void {
   if (!existsSync(out)) return
+  if (!statSync(out).isDirectory())
+    throw new ValidationError(`${out} is a file: choose an empty or new folder`, 'out')
   const entries = readdirSync(out)
   if (entries.length === 0) return
   if (!existsSync(join(out, 'metadata', 'subjects.csv'))) {
