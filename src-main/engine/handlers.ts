@@ -1,13 +1,15 @@
-import { NotFoundError } from '../errors'
+import { ConflictError, NotFoundError } from '../errors'
 import type { AppContext } from '../app-context'
 import type { engineCalls, ReviewItemView } from '../ipc/contract/engine'
 import type { HandlerMap } from '../ipc/handler'
 import { appHandlers } from '../services/app-handlers'
 import { ModelStore } from '../store/model-store'
+import type { StudyStore } from '../store/study-store'
+import { backendPreferences } from './backend'
+import { runEngineTask } from './engine-tasks'
 import { RunService } from './run-service'
-import { predictSession } from './session-inference'
+import { checkTrainingRequest } from './training-limits'
 import { exportTorchModel } from './torch'
-import { importTorchIntoRegistry } from './torch-registry'
 
 // One run service per app context (a process has one), created on first use.
 const services = new WeakMap<AppContext, RunService>()
@@ -27,6 +29,16 @@ export function runServiceOf(context: AppContext): RunService {
 
 const models = (context: AppContext) => new ModelStore(context.study().db)
 
+/**
+ * What a worker needs to open the study and the backend the app chose. The app picks its backend once,
+ * lazily, probing each in turn; the worker then uses the same one rather than probing again.
+ */
+async function workerStudy(context: AppContext, study: StudyStore) {
+  const { chosen } = await appHandlers['app.backends']({}, context)
+  const backend = backendPreferences.find((name) => name === chosen.name) ?? 'auto'
+  return { studyPath: study.path, nativeBinding: context.options.sqliteBinding, backend }
+}
+
 /** Out-of-fold disagreements of a run (the latest finished one by default), most confident first. */
 export function reviewOf(
   store: ModelStore,
@@ -44,23 +56,36 @@ export function reviewOf(
 }
 
 export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
-  'train.start': (request, context) => runServiceOf(context).start(request),
+  'train.start': (request, context) => {
+    // Refused here, as one call's error, rather than as a run that fails in its worker.
+    checkTrainingRequest(request)
+    return runServiceOf(context).start(request)
+  },
   'train.cancel': ({ runId }, context) => runServiceOf(context).cancel(runId),
   'runs.list': (_args, context) => models(context).listRuns(),
   'models.list': (_args, context) => models(context).listModels(),
   'models.activate': ({ id }, context) => models(context).activateModel(id),
   'predict.session': async ({ sessionId, modelId }, context) => {
-    const store = models(context)
+    // The study this call began with: the predictions belong to it, even if another is opened meanwhile.
+    const study = context.study()
+    const store = new ModelStore(study.db)
     const model =
       modelId !== undefined
         ? store.getModel(modelId)
         : store.listModels().find((candidate) => candidate.active)
     if (!model)
       throw new NotFoundError('no model given and none is active: activate one on the Train page', 'modelId')
-    // The app picks its backend once, lazily, probing each in turn: predicting during the probe fails.
-    await appHandlers['app.backends']({}, context)
-    const result = await predictSession(context.study(), model.directory, sessionId, model.id)
-    return { modelId: model.id, sessionId, windows: result.windows, skipped: result.skipped }
+    study.getSession(sessionId)
+    const prediction = await runEngineTask({
+      task: 'predictSession',
+      ...(await workerStudy(context, study)),
+      directory: model.directory,
+      sessionId
+    })
+    if (!study.db.open)
+      throw new ConflictError('the study was closed while its session was predicted', 'sessionId')
+    store.savePredictions(model.id, sessionId, prediction.target, prediction.predictions)
+    return { modelId: model.id, sessionId, windows: prediction.windows, skipped: prediction.skipped }
   },
   'predictions.list': ({ sessionId, modelId }, context) =>
     models(context)
@@ -72,8 +97,14 @@ export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
         probabilities
       })),
   'models.importTorch': async ({ file, preset, name }, context) => {
-    const { model, result } = await importTorchIntoRegistry(context.study(), file, { preset, name })
-    return { ...model, tensorsRead: result.tensorsRead, parameterCount: result.parameterCount }
+    const { model, tensorsRead, parameterCount } = await runEngineTask({
+      task: 'importTorch',
+      ...(await workerStudy(context, context.study())),
+      file,
+      preset,
+      name
+    })
+    return { ...model, tensorsRead, parameterCount }
   },
   'models.exportTorch': ({ id, file }, context) =>
     exportTorchModel(models(context).getModel(id).directory, file),

@@ -240,7 +240,9 @@ export function unpickle(file: string, bytes: Buffer, resolver: PickleResolver):
       case 0x65: {
         // APPENDS
         const values = popMark()
-        asList(top(), 'APPENDS').push(...values)
+        const target = asList(top(), 'APPENDS')
+        // Not push(...values): a long MARK run would overflow the call stack, a RangeError from the file.
+        for (const value of values) target.push(value)
         break
       }
       case 0x7d: // EMPTY_DICT

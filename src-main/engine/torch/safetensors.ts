@@ -1,4 +1,5 @@
 import { FileFormatError } from '../../errors'
+import { printable, printableList, stateDictLimits, type StateDictLimits } from './limits'
 
 /** A tensor read from or written to a safetensors file, always as float32 here. */
 export interface NamedTensor {
@@ -40,26 +41,41 @@ function decode(bytes: Buffer, dtype: SafetensorsDtype): Float32Array {
   return out
 }
 
-interface HeaderEntry {
-  dtype: string
+function isSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0
+}
+
+interface Placed {
+  name: string
+  dtype: SafetensorsDtype
   shape: number[]
-  data_offsets: [number, number]
+  begin: number
+  end: number
 }
 
 /**
  * Reads a safetensors file: u64 little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
- * then the data. Every problem is one FileFormatError naming the file and what is wrong.
+ * then the data. Every problem is one FileFormatError naming the file and what is wrong. Every entry is
+ * checked (integer shape and offsets, inside the data, bytes matching the shape, no two tensors sharing
+ * bytes, each under the per-tensor cap) before anything is decoded, so the file's bytes bound what is
+ * allocated.
  */
-export function readSafetensors(file: string, bytes: Buffer): Map<string, NamedTensor> {
+export function readSafetensors(
+  file: string,
+  bytes: Buffer,
+  overrides: Partial<StateDictLimits> = {}
+): Map<string, NamedTensor> {
+  const limits = stateDictLimits(overrides)
   if (bytes.length < 8) throw new FileFormatError(file, `not a safetensors file: only ${bytes.length} bytes`)
-  const headerLength = Number(bytes.readBigUInt64LE(0))
+  const declaredHeader = bytes.readBigUInt64LE(0)
   const firstHeaderByte = bytes.length > 8 ? bytes[8] : undefined
-  if (headerLength === 0 || headerLength > largestHeader || firstHeaderByte !== 0x7b) {
+  if (declaredHeader === 0n || declaredHeader > BigInt(largestHeader) || firstHeaderByte !== 0x7b) {
     throw new FileFormatError(
       file,
       'not a safetensors file: it does not start with a header length and a JSON header'
     )
   }
+  const headerLength = Number(declaredHeader)
   if (8 + headerLength > bytes.length) {
     throw new FileFormatError(
       file,
@@ -72,44 +88,77 @@ export function readSafetensors(file: string, bytes: Buffer): Map<string, NamedT
   } catch (error) {
     throw new FileFormatError(
       file,
-      `not a safetensors file: its header is not JSON (${(error as Error).message})`
+      `not a safetensors file: its header is not JSON (${printable((error as Error).message)})`
     )
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw new FileFormatError(file, 'not a safetensors file: its header is not a JSON object')
   const dataStart = 8 + headerLength
   const dataLength = bytes.length - dataStart
-  const tensors = new Map<string, NamedTensor>()
+  const placed: Placed[] = []
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') continue
-    const entry = value as HeaderEntry
-    if (!entry || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets)) {
-      throw new FileFormatError(file, `tensor ${name}: header entry lacks shape or data_offsets`)
+    const fail = (message: string): never => {
+      throw new FileFormatError(file, `tensor ${printable(name)}${message}`)
     }
-    if (!(entry.dtype in bytesPerElement)) {
-      throw new FileFormatError(
-        file,
-        `tensor ${name} has dtype ${entry.dtype}; only F32, F16 and BF16 are read`
-      )
+    const entry = value as Record<string, unknown> | null
+    if (
+      !entry ||
+      typeof entry !== 'object' ||
+      !Array.isArray(entry.shape) ||
+      !Array.isArray(entry.data_offsets)
+    ) {
+      fail(': header entry lacks shape or data_offsets')
     }
-    const dtype = entry.dtype as SafetensorsDtype
-    const [begin, end] = entry.data_offsets
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets
+    } = entry as { dtype: unknown; shape: unknown[]; data_offsets: unknown[] }
+    if (typeof dtype !== 'string' || !Object.hasOwn(bytesPerElement, dtype)) {
+      fail(` has dtype ${printable(String(dtype))}; only F32, F16 and BF16 are read`)
+    }
+    if (!shape.every(isSize)) fail(`: shape ${printableList(shape)} is not a list of non-negative integers`)
+    if (offsets.length !== 2 || !offsets.every(isSize))
+      fail(': data_offsets are not two non-negative integers')
+    const [begin, end] = offsets as [number, number]
     if (end > dataLength) {
+      fail(` runs past the end of the file (ends at ${end}, data holds ${dataLength} bytes)`)
+    }
+    const elements = (shape as number[]).reduce((product, size) => product * size, 1)
+    const type = dtype as SafetensorsDtype
+    // A product beyond 2^53 is inexact, but then it is far beyond any byte range and refused either way.
+    if (begin > end || end - begin !== elements * bytesPerElement[type]) {
+      fail(`: ${end - begin} bytes do not hold shape ${printableList(shape)} of ${type}`)
+    }
+    if (elements > limits.largestTensorElements)
+      fail(
+        `: shape ${printableList(shape)} is ${elements} elements, more than one tensor may allocate ` +
+          `(${limits.largestTensorElements})`
+      )
+    placed.push({ name, dtype: type, shape: shape as number[], begin, end })
+  }
+  // Tensors sharing bytes would let a small file decode into many copies of itself.
+  let reach = 0
+  let reachedBy = ''
+  for (const tensor of [...placed].sort((a, b) => a.begin - b.begin)) {
+    if (tensor.end === tensor.begin) continue
+    if (tensor.begin < reach) {
       throw new FileFormatError(
         file,
-        `tensor ${name} runs past the end of the file (ends at ${end}, data holds ${dataLength} bytes)`
+        `tensor ${printable(tensor.name)} overlaps the bytes of tensor ${printable(reachedBy)}`
       )
     }
-    const elements = entry.shape.reduce((product, size) => product * size, 1)
-    if (end - begin !== elements * bytesPerElement[dtype] || begin < 0) {
-      throw new FileFormatError(
-        file,
-        `tensor ${name}: ${end - begin} bytes do not hold shape [${entry.shape}] of ${dtype}`
-      )
-    }
+    reach = tensor.end
+    reachedBy = tensor.name
+  }
+  const tensors = new Map<string, NamedTensor>()
+  for (const { name, dtype, shape, begin, end } of placed) {
     const data = decode(bytes.subarray(dataStart + begin, dataStart + end), dtype)
     const nanAt = data.findIndex((element) => Number.isNaN(element))
     if (nanAt >= 0)
-      throw new FileFormatError(file, `tensor ${name} has NaN weights (first at element ${nanAt})`)
-    tensors.set(name, { shape: [...entry.shape], data })
+      throw new FileFormatError(file, `tensor ${printable(name)} has NaN weights (first at element ${nanAt})`)
+    tensors.set(name, { shape: [...shape], data })
   }
   return tensors
 }

@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { NotFoundError, ValidationError } from '../../errors'
+import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
 import { loadModel, saveModel, type ModelManifest } from '../model-files'
 import { buildModel, parseModelConfig } from '../model/build-model'
 import { paperChannels, type PaperModelConfig } from '../model/config'
+import { defaultStateDictLimits } from './limits'
 import { exportPaperWeights, importPaperWeights } from './paper-names'
 import { writeSafetensors } from './safetensors'
 import { readStateDictFile } from './torch-pt'
@@ -26,11 +27,21 @@ export interface ImportTorchResult {
   manifest: ModelManifest
 }
 
+/** The file's bytes, refused by its size before any is read: the readers then bound what it can claim. */
 async function readInput(file: string): Promise<Buffer> {
-  return fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+  const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new NotFoundError(`${file}: no such file`)
     throw error
   })
+  try {
+    const { size } = await handle.stat()
+    const largest = defaultStateDictLimits.largestFileBytes
+    if (size > largest)
+      throw new FileFormatError(file, `${size} bytes, larger than any model file this reads (${largest})`)
+    return await handle.readFile()
+  } finally {
+    await handle.close()
+  }
 }
 
 /**

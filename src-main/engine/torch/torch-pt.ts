@@ -1,7 +1,8 @@
-import { unzipSync, type UnzipFileInfo } from 'fflate'
 import { FileFormatError } from '../../errors'
+import { printable, printableList, stateDictLimits, type StateDictLimits } from './limits'
 import { unpickle, type PickleResolver } from './pickle'
 import { readSafetensors, type NamedTensor } from './safetensors'
+import { ZipArchive, type ZipEntry } from './zip-archive'
 
 interface StorageType {
   bytesPerElement: number
@@ -45,14 +46,24 @@ function uint32AsFloat(word: number): number {
 class TorchGlobal {
   constructor(readonly qualifiedName: string) {}
 }
+/** A storage a persistent id names: checked against the zip directory, not read until a tensor needs it. */
 class StorageRef {
   constructor(
     readonly key: string,
-    readonly data: Float32Array
+    readonly typeName: string,
+    readonly type: StorageType,
+    readonly numel: number,
+    readonly entry: ZipEntry
   ) {}
 }
+/** _rebuild_tensor_v2's arguments as the pickle gave them; checked once the tensor's name is known. */
 class TorchTensor {
-  constructor(readonly tensor: NamedTensor) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: unknown,
+    readonly size: unknown,
+    readonly stride: unknown
+  ) {}
 }
 
 const allowedGlobals = new Set([
@@ -62,65 +73,90 @@ const allowedGlobals = new Set([
   ...Object.keys(storageTypes).map((name) => `torch.${name}`)
 ])
 
+// A state_dict's pickle takes ~100 bytes per tensor: 16 MiB is some 160,000 tensors.
+const largestPickleBytes = 16 * 1024 * 1024
+// torch writes "little" or "big".
+const largestByteorderBytes = 16
+// torch names storages by number; anything that could be a path is not a storage key.
+const storageKeyPattern = /^[A-Za-z0-9_-]{1,64}$/
+
 function isNonNegativeIntegerList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((item) => Number.isSafeInteger(item) && (item as number) >= 0)
 }
 
-/** torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...): copies a strided view densely. */
-function rebuildTensor(args: unknown[], fail: (message: string) => never): TorchTensor {
-  const [storage, offset, size, stride] = args
-  if (!(storage instanceof StorageRef)) fail('_rebuild_tensor_v2 without a storage')
-  const data = (storage as StorageRef).data
+/** A tensor's layout, checked to lie inside its storage with no more elements than the storage holds. */
+interface Layout {
+  storage: StorageRef
+  offset: number
+  shape: number[]
+  strides: number[]
+  count: number
+}
+
+function layoutOf(tensor: TorchTensor, largestElements: number, fail: (message: string) => never): Layout {
+  const { storage, offset, size, stride } = tensor
   if (!Number.isSafeInteger(offset) || (offset as number) < 0)
-    fail('_rebuild_tensor_v2 with a bad storage offset')
+    fail('its storage offset is not a non-negative integer below 2^53')
   if (!isNonNegativeIntegerList(size) || !isNonNegativeIntegerList(stride) || size.length !== stride.length) {
-    fail('_rebuild_tensor_v2 with a size and stride that do not match')
+    fail('its size and stride are not two equally long lists of non-negative integers below 2^53')
   }
+  const start = offset as number
   const shape = size as number[]
   const strides = stride as number[]
+  const where = `storage ${storage.key} (${storage.numel} elements)`
+  if (start > storage.numel) fail(`its storage offset ${start} is past the end of ${where}`)
+  // Doubles cannot overflow into a wrong small number here: a product too large to be exact is still far
+  // larger than any storage, so it is refused either way.
   const count = shape.reduce((product, length) => product * length, 1)
-  const start = offset as number
-  const last = shape.reduce((sum, length, axis) => sum + (length - 1) * strides[axis], start)
-  if (count > 0 && last >= data.length) {
+  if (count > 0) {
+    const last = shape.reduce((sum, length, axis) => sum + (length - 1) * strides[axis], start)
+    if (last >= storage.numel)
+      fail(
+        `shape ${printableList(shape)} with strides ${printableList(strides)} from offset ${start} reaches ` +
+          `past the end of ${where}`
+      )
+  }
+  if (count > storage.numel) {
     fail(
-      `a tensor of shape [${shape}] at offset ${start} reaches element ${last} of storage ` +
-        `${(storage as StorageRef).key}, which holds ${data.length}`
+      `shape ${printableList(shape)} is ${count} elements but ${where} holds fewer: strides ` +
+        `${printableList(strides)} read elements ` +
+        'more than once (a stride-0 or overlapping view), which a state_dict never needs'
     )
   }
+  if (count > largestElements)
+    fail(
+      `shape ${printableList(shape)} is ${count} elements, more than one tensor may allocate (${largestElements})`
+    )
+  return { storage, offset: start, shape, strides, count }
+}
+
+/** Copies a strided view densely, reading the storage's bytes in its own type. */
+function gather(layout: Layout, bytes: Uint8Array): Float32Array {
+  const { shape, strides, count, storage } = layout
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const out = new Float32Array(count)
   const index = new Array<number>(shape.length).fill(0)
   for (let i = 0; i < count; i++) {
-    let source = start
+    let source = layout.offset
     for (let axis = 0; axis < shape.length; axis++) source += index[axis] * strides[axis]
-    out[i] = data[source]
+    out[i] = storage.type.read(view, source)
     for (let axis = shape.length - 1; axis >= 0; axis--) {
       if (++index[axis] < shape[axis]) break
       index[axis] = 0
     }
   }
-  return new TorchTensor({ shape: [...shape], data: out })
+  return out
 }
 
 interface TorchArchive {
+  zip: ZipArchive
   prefix: string
   pickle: Buffer
-  entries: Record<string, Uint8Array>
 }
 
-function openArchive(file: string, bytes: Buffer): TorchArchive {
-  let entries: Record<string, Uint8Array>
-  try {
-    // Only what a state_dict reads is inflated, so an odd entry cannot cost memory.
-    entries = unzipSync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
-      filter: (info: UnzipFileInfo) => /^[^/]+\/(data\.pkl|byteorder|data\/[^/]+)$/.test(info.name)
-    })
-  } catch (error) {
-    throw new FileFormatError(
-      file,
-      `not a readable zip archive, truncated or damaged (${(error as Error).message})`
-    )
-  }
-  const pickles = Object.keys(entries).filter((name) => name.endsWith('/data.pkl'))
+function openArchive(file: string, bytes: Buffer, limits: StateDictLimits): TorchArchive {
+  const zip = new ZipArchive(file, bytes, { largestEntryBytes: limits.largestFileBytes })
+  const pickles = [...zip.entries.values()].filter((entry) => /^[^/]+\/data\.pkl$/.test(entry.name))
   if (pickles.length !== 1) {
     throw new FileFormatError(
       file,
@@ -129,26 +165,36 @@ function openArchive(file: string, bytes: Buffer): TorchArchive {
         : 'a zip archive with more than one data.pkl'
     )
   }
-  const prefix = pickles[0].slice(0, -'data.pkl'.length)
-  const byteorder = entries[`${prefix}byteorder`]
+  const prefix = pickles[0].name.slice(0, -'data.pkl'.length)
+  const byteorderEntry = zip.entries.get(`${prefix}byteorder`)
+  const byteorder = byteorderEntry ? zip.read(byteorderEntry, largestByteorderBytes) : undefined
   if (byteorder && Buffer.from(byteorder).toString('utf8').trim() !== 'little') {
     throw new FileFormatError(
       file,
       'its tensors are stored big-endian; re-save it on a little-endian machine'
     )
   }
-  return { prefix, pickle: Buffer.from(entries[pickles[0]]), entries }
+  const pickle = zip.read(pickles[0], largestPickleBytes)
+  return { zip, prefix, pickle: Buffer.from(pickle.buffer, pickle.byteOffset, pickle.byteLength) }
 }
 
 /**
  * Reads a state_dict written by torch.save (the zip format of torch >= 1.6) without running anything from
  * it: data.pkl goes through a restricted unpickler that knows only OrderedDict, the tensor rebuilders and the
  * typed storages, and anything else is refused by name.
+ * Nothing is allocated for a tensor until every tensor's shape and strides are known to fit the storage the
+ * zip directory declares, and only the storages the pickle names are inflated, each up to its declared size.
  * Tensors come back as float32, whatever their stored type.
  */
-export function readTorchPt(file: string, bytes: Buffer): Map<string, NamedTensor> {
-  const archive = openArchive(file, bytes)
+export function readTorchPt(
+  file: string,
+  bytes: Buffer,
+  overrides: Partial<StateDictLimits> = {}
+): Map<string, NamedTensor> {
+  const limits = stateDictLimits(overrides)
+  const archive = openArchive(file, bytes, limits)
   const storages = new Map<string, StorageRef>()
+  let storageBytes = 0
 
   const loadStorage = (id: unknown, fail: (message: string) => never): StorageRef => {
     if (!Array.isArray(id) || id.length !== 5 || id[0] !== 'storage')
@@ -159,22 +205,30 @@ export function readTorchPt(file: string, bytes: Buffer): Map<string, NamedTenso
     }
     const storageName = (type as TorchGlobal).qualifiedName.replace(/^torch\./, '')
     const storageType = storageTypes[storageName]
-    if (!storageType) fail(`${(type as TorchGlobal).qualifiedName} is not a storage type`)
+    if (!storageType) fail(`${printable((type as TorchGlobal).qualifiedName)} is not a storage type`)
+    if (!storageKeyPattern.test(key as string))
+      fail(`storage key ${printable(key as string)} is not an entry name`)
+    const elements = numel as number
+    if (elements < 0) fail(`storage ${key as string} has a negative element count`)
     const cached = storages.get(key as string)
-    if (cached) return cached
-    const raw = archive.entries[`${archive.prefix}data/${key as string}`]
-    if (!raw) fail(`storage ${key as string} is not in the archive`)
-    const expected = (numel as number) * storageType.bytesPerElement
-    if (raw.length !== expected) {
+    if (cached) {
+      if (cached.typeName !== storageName || cached.numel !== elements)
+        fail(`storage ${key as string} is named twice with different types or sizes`)
+      return cached
+    }
+    const entry = archive.zip.entries.get(`${archive.prefix}data/${key as string}`)
+    if (!entry) fail(`storage ${key as string} is not in the archive`)
+    const expected = elements * storageType.bytesPerElement
+    if ((entry as ZipEntry).declaredSize !== expected) {
       fail(
-        `storage ${key as string} holds ${raw.length} bytes; ` +
-          `${numel as number} ${storageName} elements need ${expected}`
+        `storage ${key as string} holds ${(entry as ZipEntry).declaredSize} bytes; ` +
+          `${elements} ${storageName} elements need ${expected}`
       )
     }
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.length)
-    const data = new Float32Array(numel as number)
-    for (let i = 0; i < data.length; i++) data[i] = storageType.read(view, i)
-    const storage = new StorageRef(key as string, data)
+    storageBytes += expected
+    if (storageBytes > limits.largestFileBytes)
+      fail(`its storages add up to more than a model file holds (${limits.largestFileBytes} bytes)`)
+    const storage = new StorageRef(key as string, storageName, storageType, elements, entry as ZipEntry)
     storages.set(key as string, storage)
     return storage
   }
@@ -188,7 +242,7 @@ export function readTorchPt(file: string, bytes: Buffer): Map<string, NamedTenso
     global(module, name, at) {
       const qualifiedName = `${module}.${name}`
       if (!allowedGlobals.has(qualifiedName)) {
-        failAt(at)(`refers to ${qualifiedName}, which a state_dict never needs; nothing was run`)
+        failAt(at)(`refers to ${printable(qualifiedName)}, which a state_dict never needs; nothing was run`)
       }
       return new TorchGlobal(qualifiedName)
     },
@@ -199,7 +253,11 @@ export function readTorchPt(file: string, bytes: Buffer): Map<string, NamedTenso
         if (args.length > 0) fail('OrderedDict called with arguments')
         return new Map()
       }
-      if (name === 'torch._utils._rebuild_tensor_v2') return rebuildTensor(args, fail)
+      if (name === 'torch._utils._rebuild_tensor_v2') {
+        const [storage, offset, size, stride] = args
+        if (!(storage instanceof StorageRef)) fail('_rebuild_tensor_v2 without a storage')
+        return new TorchTensor(storage as StorageRef, offset, size, stride)
+      }
       if (name === 'torch._utils._rebuild_parameter') {
         if (!(args[0] instanceof TorchTensor)) fail('_rebuild_parameter without a tensor')
         return args[0]
@@ -220,20 +278,40 @@ export function readTorchPt(file: string, bytes: Buffer): Map<string, NamedTenso
   if (!(root instanceof Map)) {
     throw new FileFormatError(file, 'data.pkl does not hold a dict: save model.state_dict(), not the model')
   }
-  const tensors = new Map<string, NamedTensor>()
+  // Every layout is checked, and the total counted, before the first tensor is allocated.
+  const layouts = new Map<string, Layout>()
+  let total = 0
   for (const [key, value] of root) {
     if (typeof key !== 'string')
       throw new FileFormatError(file, 'the state_dict has a key that is not a string')
+    const fail = (message: string): never => {
+      throw new FileFormatError(file, `tensor ${printable(key)}: ${message}`)
+    }
     if (!(value instanceof TorchTensor)) {
       throw new FileFormatError(
         file,
-        `entry ${key} is not a tensor: save model.state_dict() itself, not a checkpoint holding it`
+        `entry ${printable(key)} is not a tensor: save model.state_dict() itself, not a checkpoint holding it`
       )
     }
-    const nanAt = value.tensor.data.findIndex((element) => Number.isNaN(element))
+    const layout = layoutOf(value, limits.largestTensorElements, fail)
+    total += layout.count
+    if (total > limits.largestTotalElements)
+      fail(`the file's tensors add up to more than ${limits.largestTotalElements} elements`)
+    layouts.set(key, layout)
+  }
+  const inflated = new Map<StorageRef, Uint8Array>()
+  const tensors = new Map<string, NamedTensor>()
+  for (const [key, layout] of layouts) {
+    let raw = inflated.get(layout.storage)
+    if (!raw) {
+      raw = archive.zip.read(layout.storage.entry, layout.storage.entry.declaredSize)
+      inflated.set(layout.storage, raw)
+    }
+    const data = gather(layout, raw)
+    const nanAt = data.findIndex((element) => Number.isNaN(element))
     if (nanAt >= 0)
-      throw new FileFormatError(file, `tensor ${key} has NaN weights (first at element ${nanAt})`)
-    tensors.set(key, value.tensor)
+      throw new FileFormatError(file, `tensor ${printable(key)} has NaN weights (first at element ${nanAt})`)
+    tensors.set(key, { shape: [...layout.shape], data })
   }
   return tensors
 }
@@ -244,8 +322,19 @@ const zipSignature = [0x50, 0x4b, 0x03, 0x04]
  * Reads a state_dict from safetensors or torch.save's zip format, told apart by their first bytes rather than
  * the file name. A pickle at the start means the legacy format of torch < 1.6, which is refused.
  */
-export function readStateDictFile(file: string, bytes: Buffer): Map<string, NamedTensor> {
-  if (zipSignature.every((byte, i) => bytes[i] === byte)) return readTorchPt(file, bytes)
+export function readStateDictFile(
+  file: string,
+  bytes: Buffer,
+  overrides: Partial<StateDictLimits> = {}
+): Map<string, NamedTensor> {
+  const limits = stateDictLimits(overrides)
+  if (bytes.length > limits.largestFileBytes) {
+    throw new FileFormatError(
+      file,
+      `${bytes.length} bytes, larger than any model file this reads (${limits.largestFileBytes})`
+    )
+  }
+  if (zipSignature.every((byte, i) => bytes[i] === byte)) return readTorchPt(file, bytes, limits)
   if (bytes[0] === 0x80) {
     throw new FileFormatError(
       file,
@@ -253,5 +342,5 @@ export function readStateDictFile(file: string, bytes: Buffer): Map<string, Name
         '(torch.save(model.state_dict(), f)) or as safetensors'
     )
   }
-  return readSafetensors(file, bytes)
+  return readSafetensors(file, bytes, limits)
 }
