@@ -34,23 +34,29 @@ beforeAll(async () => {
 const contexts: AppContext[] = []
 afterAll(() => contexts.forEach((context) => context.close()))
 
+/** A new study with one participant and the paper model registered and active. */
+function studyWithActiveModel(name: string) {
+  const path = join(dir, `${name}.emoheal-study`)
+  const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
+  contexts.push(context)
+  context.openStudy(path, true, name)
+  const participantId = context.study().createParticipant({ code: 'P02', notes: '' }).id
+  const models = new ModelStore(context.study().db)
+  const model = models.registerModel({
+    name: 'paper',
+    directory: modelDirectory,
+    preset: 'paper',
+    target: 'arousal',
+    config: {},
+    metrics: {}
+  })
+  models.activateModel(model.id)
+  return { context, participantId, models, model }
+}
+
 describe('live predictions while recording', () => {
   it('stores the active model’s prediction of every second with the session, as the model track reads them', async () => {
-    const path = join(dir, 'study.emoheal-study')
-    const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
-    contexts.push(context)
-    context.openStudy(path, true, 'Predictions')
-    const participantId = context.study().createParticipant({ code: 'P02', notes: '' }).id
-    const models = new ModelStore(context.study().db)
-    const model = models.registerModel({
-      name: 'paper',
-      directory: modelDirectory,
-      preset: 'paper',
-      target: 'arousal',
-      config: {},
-      metrics: {}
-    })
-    models.activateModel(model.id)
+    const { context, participantId, models, model } = studyWithActiveModel('predictions')
     const clock = new ManualClock(t0)
     const live = new LiveService({ emit: (name, payload) => context.emit(name, payload), clock })
     const service = new RecordingService({ context, live, clock })
@@ -109,21 +115,7 @@ describe('live predictions while recording', () => {
   it.skipIf(ptyUnavailableReason() !== null)(
     'records without predicting, and says why, when the active model reads streams the devices do not deliver',
     async () => {
-      const path = join(dir, 'mismatch.emoheal-study')
-      const context = new AppContext({ defaultStudyPath: path, transport: 'cli', version: 'test' })
-      contexts.push(context)
-      context.openStudy(path, true, 'Mismatch')
-      const participantId = context.study().createParticipant({ code: 'P04', notes: '' }).id
-      const models = new ModelStore(context.study().db)
-      const model = models.registerModel({
-        name: 'paper',
-        directory: modelDirectory,
-        preset: 'paper',
-        target: 'arousal',
-        config: {},
-        metrics: {}
-      })
-      models.activateModel(model.id)
+      const { context, participantId, model } = studyWithActiveModel('mismatch')
       const pair = new PtyPair()
       await pair.start()
       const board = new LinesEmulator({ rateHz: 20, channels: ['gsr'] })
