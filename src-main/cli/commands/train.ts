@@ -1,5 +1,6 @@
 import { CancelledError, ValidationError } from '../../errors'
 import { trainRequestSchema, type TrainRequest } from '../../ipc/contract/engine'
+import { checkTrainingRequest } from '../../engine/training-limits'
 import { runTraining, type RunOutcome } from '../../engine/run-training'
 import { recordFinishedRun } from '../../engine/run-service'
 import type { ClassificationMetrics } from '../../engine/evaluation/metrics'
@@ -60,6 +61,8 @@ export function trainRequestFromArgs(input: CliInput): TrainRequest {
     const field = issue.path.map(String).join('.')
     throw new ValidationError(`--${field}: ${issue.message}`, field)
   }
+  // The same checks as the Train page's call: the model's own schema and the size of the run.
+  checkTrainingRequest(parsed.data)
   return parsed.data
 }
 
