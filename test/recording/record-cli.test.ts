@@ -178,6 +178,58 @@ describe.skipIf(skip !== null)('emoheal record', () => {
     }
   })
 
+  it('stops cleanly on Ctrl+C (SIGINT): the last samples are committed and the session is complete', async () => {
+    const study = studyWithParticipant()
+    const child = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'record',
+        '--study',
+        study,
+        '--participant',
+        'P01',
+        '--protocol',
+        'simulator',
+        '--model',
+        'none',
+        '--json'
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] }
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    const deadline = Date.now() + 30_000
+    while ((lastTimes(study).get('bvp') ?? 0) < Date.now() - 1000 || !/recording session/.test(stderr)) {
+      if (Date.now() > deadline) throw new Error(`no samples were committed: ${stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    const summary = JSON.parse(stdout) as { sessionId: number; streams: { name: string; stored: number }[] }
+    const db = new Database(study, { readonly: true })
+    try {
+      const session = db
+        .prepare('SELECT recording_state FROM session WHERE id = ?')
+        .get(summary.sessionId) as {
+        recording_state: string
+      }
+      expect(session.recording_state).toBe('complete')
+      const counts = db.prepare('SELECT name, sample_count FROM stream').all() as {
+        name: string
+        sample_count: number
+      }[]
+      for (const stream of summary.streams)
+        expect(counts.find((row) => row.name === stream.name)!.sample_count).toBe(stream.stored)
+    } finally {
+      db.close()
+    }
+  })
+
   it('refuses an unknown participant and a bad flag, naming them', () => {
     const study = studyWithParticipant()
     const run = (args: string[]) => {
