@@ -14,8 +14,10 @@ function electronBinary(): { path?: string; reason?: string } {
   try {
     const path = createRequire(__filename)(join(repoRoot, 'node_modules', 'electron')) as string
     return existsSync(path) ? { path } : { reason: `Electron's binary is missing at ${path}` }
-  } catch (error) {
-    return { reason: `Electron's binary is not installed (${(error as Error).message.split('\n')[0]})` }
+  } catch {
+    return {
+      reason: `Electron's binary is not installed (npm ci fetches it where its host is reachable; "npm run setup:electron" retries)`
+    }
   }
 }
 
