@@ -10,7 +10,7 @@ import { labelCommands } from './labels'
 
 import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
 import { synthCommand } from './synth'
-import { exportCsvCommand, exportKemoconCommand } from './export'
+import { exportBdfCommand, exportCsvCommand, exportEdfCommand, exportKemoconCommand } from './export'
 import { devicesCommand, recordCommand } from './record'
 
 /** Every command of `emoheal`. Each domain adds its own commands here. */
@@ -21,6 +21,8 @@ export const commands: CliCommand[] = [
   synthCommand,
   exportKemoconCommand,
   exportCsvCommand,
+  exportEdfCommand,
+  exportBdfCommand,
   devicesCommand,
   recordCommand,
   studyInitCommand,
