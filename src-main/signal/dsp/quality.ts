@@ -30,7 +30,7 @@ export interface WindowQuality {
  * multiplicative: any one failure (mostly invalid, clipped, flat, irregular beats) drives the
  * window towards 0, which is what a reviewer wants to see flagged. The 0.3 CV at which beat
  * regularity reaches 0 is our choice: resting sinus rhythm stays under 0.1, missed or doubled
- * beats push it well past 0.3. Pass `peaks` (sample indices) to score PPG.
+ * beats push it well past 0.3. Pass `peaks` (sample indices, ascending) to score PPG.
  */
 export function windowQuality(
   signal: ArrayLike<number>,
@@ -52,6 +52,7 @@ export function windowQuality(
   const size = Math.max(1, Math.round(windowSeconds * samplingRate))
   const flatRun = Math.max(2, Math.round(flatSeconds * samplingRate))
   const windows: WindowQuality[] = []
+  let beat = 0
   for (let start = 0; start < signal.length; start += size) {
     const end = Math.min(signal.length, start + size)
     let valid = 0
@@ -78,7 +79,12 @@ export function windowQuality(
     }
     let regularity = 1
     if (peaks) {
-      const inside = peaks.filter((p) => p >= start && p < end)
+      // Windows advance and beats are ascending (as ppgFindPeaks gives them): one cursor walks both, so the
+      // cost grows with windows + beats, not windows x beats.
+      while (beat < peaks.length && peaks[beat] < start) beat++
+      let past = beat
+      while (past < peaks.length && peaks[past] < end) past++
+      const inside = peaks.slice(beat, past)
       const intervals = inside.slice(1).map((p, i) => p - inside[i])
       if (intervals.length < 2) regularity = 0
       else {
