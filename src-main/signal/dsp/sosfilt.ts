@@ -16,6 +16,34 @@ function requireSos(sos: Sos): void {
     throw new ValidationError('sos must hold at least one row of six finite numbers with a0 != 0', 'sos')
 }
 
+/** Each section's b0, b1, b2, a1, a2 divided by its a0, packed five a section. */
+function normalized(sos: Sos): Float64Array {
+  const packed = new Float64Array(sos.length * 5)
+  sos.forEach(([b0, b1, b2, a0, a1, a2], s) =>
+    packed.set([b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0], s * 5)
+  )
+  return packed
+}
+
+/**
+ * Runs `data` through every direct-form-II-transposed section in place, all sections for one sample before
+ * the next (as scipy's C loop does: one pass over memory instead of one per section). `state` holds z0, z1 per
+ * section and is updated.
+ */
+function cascadeInPlace(coefficients: Float64Array, data: Float64Array, state: Float64Array): void {
+  const sections = coefficients.length / 5
+  for (let i = 0; i < data.length; i++) {
+    let x = data[i]
+    for (let s = 0, c = 0, z = 0; s < sections; s++, c += 5, z += 2) {
+      const y = coefficients[c] * x + state[z]
+      state[z] = coefficients[c + 1] * x - coefficients[c + 3] * y + state[z + 1]
+      state[z + 1] = coefficients[c + 2] * x - coefficients[c + 4] * y
+      x = y
+    }
+    data[i] = x
+  }
+}
+
 /**
  * Cascade of direct-form-II-transposed biquads (scipy.signal.sosfilt). `initial`, when given, is
  * one [z0, z1] pair per section and is not modified; returns the output and the final state.
@@ -30,25 +58,11 @@ export function sosfilt(
   if (initial && (initial.length !== sos.length || initial.some((pair) => pair.length !== 2)))
     throw new ValidationError(`initial state needs one [z0, z1] pair per section (${sos.length})`, 'initial')
   const output = Float64Array.from(signal)
+  const state = new Float64Array(sos.length * 2)
+  if (initial) initial.forEach(([z0, z1], s) => state.set([z0, z1], s * 2))
+  cascadeInPlace(normalized(sos), output, state)
   const final: number[][] = []
-  for (let s = 0; s < sos.length; s++) {
-    const [b0r, b1r, b2r, a0, a1r, a2r] = sos[s]
-    const b0 = b0r / a0
-    const b1 = b1r / a0
-    const b2 = b2r / a0
-    const a1 = a1r / a0
-    const a2 = a2r / a0
-    let z0 = initial ? initial[s][0] : 0
-    let z1 = initial ? initial[s][1] : 0
-    for (let i = 0; i < output.length; i++) {
-      const x = output[i]
-      const y = b0 * x + z0
-      z0 = b1 * x - a1 * y + z1
-      z1 = b2 * x - a2 * y
-      output[i] = y
-    }
-    final.push([z0, z1])
-  }
+  for (let s = 0; s < sos.length; s++) final.push([state[s * 2], state[s * 2 + 1]])
   return { output, final }
 }
 
@@ -107,18 +121,16 @@ export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   for (let i = 0; i < padLength; i++) extended[i] = 2 * first - signal[padLength - i]
   for (let i = 0; i < n; i++) extended[padLength + i] = signal[i]
   for (let i = 0; i < padLength; i++) extended[padLength + n + i] = 2 * last - signal[n - 2 - i]
+  // Both passes run in place on the one padded buffer: the input was checked once above.
   const zi = sosfiltZi(sos)
-  const forward = sosfilt(
-    sos,
-    extended,
-    zi.map(([a, b]) => [a * extended[0], b * extended[0]])
-  ).output
-  forward.reverse()
-  const backward = sosfilt(
-    sos,
-    forward,
-    zi.map(([a, b]) => [a * forward[0], b * forward[0]])
-  ).output
-  backward.reverse()
-  return backward.slice(padLength, padLength + n)
+  const coefficients = normalized(sos)
+  const state = new Float64Array(sos.length * 2)
+  const scaled = (x0: number): void => zi.forEach(([a, b], s) => state.set([a * x0, b * x0], s * 2))
+  scaled(extended[0])
+  cascadeInPlace(coefficients, extended, state)
+  extended.reverse()
+  scaled(extended[0])
+  cascadeInPlace(coefficients, extended, state)
+  extended.reverse()
+  return extended.slice(padLength, padLength + n)
 }
