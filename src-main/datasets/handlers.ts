@@ -1,6 +1,10 @@
 import type { datasetCalls } from '../ipc/contract/datasets'
 import type { HandlerMap } from '../ipc/handler'
 import { EmohealError, ValidationError } from '../errors'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { exportSessionEdf } from '../export/edf'
 import { exportKemocon } from '../export/kemocon-export'
 import { createDemoStudy } from './demo-study'
 import { importDataset } from './import-service'
@@ -44,5 +48,27 @@ export const datasetHandlers: HandlerMap<keyof typeof datasetCalls> = {
   'datasets.exportKemocon': ({ out }, context) => {
     const study = context.study()
     return writingTo('out', out, () => exportKemocon(study, out))
+  },
+  'datasets.exportSessionEdf': async ({ sessionId, format }, context) => {
+    const study = context.study()
+    const session = study.getSession(sessionId)
+    // The exporter writes atomically to a path; a private temporary folder serves as that path here.
+    const folder = await mkdtemp(join(tmpdir(), 'emoheal-edf-'))
+    try {
+      const file = join(folder, `session.${format}`)
+      const summary = await exportSessionEdf(study, sessionId, file, { format })
+      const bytes = await readFile(file)
+      const safeName = `${session.participantCode}-${session.name}`
+        .replace(/[^A-Za-z0-9_.-]+/g, '_')
+        .slice(0, 80)
+      return {
+        fileName: `${safeName || `session-${sessionId}`}.${format}`,
+        bytes: bytes.length,
+        base64: bytes.toString('base64'),
+        fileType: summary.fileType
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true })
+    }
   }
 }

@@ -113,5 +113,18 @@ export const datasetCalls = {
   'datasets.synth': defineCall<SynthSummary>()(synthInput),
   /** Creates a small synthetic demo study in a new file and opens it. */
   'datasets.demo': defineCall<{ path: string; report: ImportReport }>()(z.object({ path })),
-  'datasets.exportKemocon': defineCall<KemoconExportSummary>()(z.object({ out: path }))
+  'datasets.exportKemocon': defineCall<KemoconExportSummary>()(z.object({ out: path })),
+  /** One session as EDF+ or BDF+, handed to the renderer to save (a download in the browser). */
+  'datasets.exportSessionEdf': defineCall<SessionFileExport>()(
+    z.object({ sessionId: z.number().int().positive(), format: z.enum(['edf', 'bdf']) })
+  )
+}
+
+/** A file made in main for the renderer to save: its suggested name and its bytes in base64. */
+export interface SessionFileExport {
+  fileName: string
+  bytes: number
+  base64: string
+  /** EDF+C, EDF+D, BDF+C or BDF+D. */
+  fileType: string
 }
