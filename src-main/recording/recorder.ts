@@ -333,7 +333,8 @@ export class Recorder {
       this.addGap(stream, stream.lastMs, times[0], missing, stream.openGap.cause)
     }
     stream.openGap = null
-    const copy = { times: Float64Array.from(times), values: Float32Array.from(values), arrivedMs: now }
+    // `times` is the clock's own new array; the values may live in a decoder's reused buffer, so they are copied.
+    const copy = { times, values: Float32Array.from(values), arrivedMs: now }
     stream.pending.push(copy)
     stream.pendingCount += times.length
     stream.lastMs = times[times.length - 1]

@@ -2,6 +2,7 @@ import type { AppContext } from '../app-context'
 import { deviceFactory, type DeviceFactory } from '../devices/create-device'
 import { listSerialPorts } from '../devices/serial-transport'
 import { systemClock, type LiveClock } from '../engine/live/clock'
+import { activeLiveModel } from '../engine/live/handlers'
 import type { LiveService } from '../engine/live/live-service'
 import { ConflictError, EmohealError, ValidationError } from '../errors'
 import type { LiveModelView } from '../ipc/contract/live'
@@ -251,9 +252,7 @@ export class RecordingService {
   private chooseModel(db: Db, modelId: number | null | undefined): ModelRecord | null {
     if (modelId === null) return null
     const store = new ModelStore(db)
-    if (modelId !== undefined) return store.getModel(modelId)
-    const active = store.listModels().filter((model) => model.active)
-    return active.find((model) => model.target === 'arousal') ?? active[0] ?? null
+    return modelId !== undefined ? store.getModel(modelId) : activeLiveModel(store)
   }
 
   private async finish(state: 'complete' | 'failed', message: string | null): Promise<void> {
@@ -281,19 +280,10 @@ export class RecordingService {
     } catch {
       /* the study may be closing */
     }
-    this.last = { ...this.snapshot(current), recording: false }
+    // Still the current recording here: its final counters are what the page keeps showing after the stop.
+    this.last = { ...this.status(), recording: false }
     this.current = null
     this.options.context.emit('record.state', this.status())
-  }
-
-  private snapshot(current: Current): RecordStatusView {
-    const saved = this.current
-    this.current = current
-    try {
-      return this.status()
-    } finally {
-      this.current = saved
-    }
   }
 
   private changed(): void {

@@ -1,11 +1,9 @@
 import { AppContext } from '../../app-context'
 import { APP_VERSION } from '../../app-setup'
 import { listSerialPorts } from '../../devices/serial-transport'
-import { liveServiceOf } from '../../engine/live/handlers'
 import { ValidationError } from '../../errors'
 import { deviceSettingsSchema, type RecordStatusView, type SerialPortView } from '../../ipc/contract/record'
-import { RecordingService } from '../../recording/recording-service'
-import { appHandlers } from '../../services/app-handlers'
+import { createServices } from '../../services/app-services'
 import {
   integerOption,
   numberOption,
@@ -199,11 +197,8 @@ export const recordCommand: CliCommand = {
           'participant'
         )
       }
-      const recording = new RecordingService({
-        context,
-        live: liveServiceOf(context),
-        prepareEngine: async () => await appHandlers['app.backends']({}, context)
-      })
+      // The same service the app builds: the CLI records exactly as the Record page does.
+      const { recording } = createServices(context)
       let ended: (() => void) | null = null
       const done = new Promise<void>((resolve) => (ended = resolve))
       context.onEvent((name, payload) => {
