@@ -22,6 +22,14 @@ import scipy
 import scipy.ndimage as nd
 import scipy.signal as ss
 
+# The NeuroKit2 re-derivations the fixtures use, from one file.
+sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent.parent / 'test' / 'fixtures' / 'dsp'))
+from neurokit_reference import elgendi as elgendi_peaks  # noqa: E402
+
+
+def elgendi(signal, fs):
+    return np.asarray(elgendi_peaks(signal, fs))
+
 WINDOW = 5.0
 
 
@@ -44,37 +52,6 @@ def write_data(path, arrays):
         f.write((json.dumps(header) + '\n').encode('utf8'))
         for a in arrays.values():
             f.write(np.asarray(a, dtype='<f8').tobytes())
-
-
-def boxcar(x, size):
-    w = np.ones(size) / size
-    padded = np.concatenate((x[0] * np.ones(size), x, x[-1] * np.ones(size)))
-    return np.convolve(w, padded, mode='same')[size:-size]
-
-
-def elgendi(signal, fs, peakwindow=0.111, beatwindow=0.667, beatoffset=0.02, mindelay=0.3):
-    s = signal.copy()
-    s[s < 0] = 0
-    sq = s**2
-    ma_peak = boxcar(sq, int(np.rint(peakwindow * fs)))
-    ma_beat = boxcar(sq, int(np.rint(beatwindow * fs)))
-    waves = ma_peak > ma_beat + beatoffset * np.mean(sq)
-    beg = np.where(np.logical_and(np.logical_not(waves[0:-1]), waves[1:]))[0]
-    end = np.where(np.logical_and(waves[0:-1], np.logical_not(waves[1:])))[0]
-    end = end[end > beg[0]]
-    min_len = int(np.rint(peakwindow * fs))
-    min_delay = int(np.rint(mindelay * fs))
-    peaks = [0]
-    for i in range(min(beg.size, end.size)):
-        if end[i] - beg[i] < min_len:
-            continue
-        locmax, props = ss.find_peaks(signal[beg[i]:end[i]], prominence=(None, None))
-        if locmax.size > 0:
-            peak = beg[i] + locmax[np.argmax(props['prominences'])]
-            if peak - peaks[-1] > min_delay:
-                peaks.append(int(peak))
-    peaks.pop(0)
-    return np.asarray(peaks)
 
 
 def heart_rate(peaks, fs, length):
