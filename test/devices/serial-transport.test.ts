@@ -53,31 +53,38 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
     await device.detach()
   })
 
+  /** A fresh pair with a streaming device: the cable is pulled once `minimumBytes` have arrived. */
+  async function pullWhileStreaming(minimumBytes: number) {
+    pair = new PtyPair()
+    await pair.start()
+    const device = new Streamer()
+    await device.attach(pair.devicePath)
+    transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
+    let bytes = 0
+    transport.onData((chunk) => (bytes += chunk.length))
+    const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
+    device.begin()
+    await expect.poll(() => bytes).toBeGreaterThan(minimumBytes)
+    const pulledAt = Date.now()
+    await pair.stop()
+    const outcome = await Promise.race([
+      lost,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))
+    ])
+    const elapsedMs = Date.now() - pulledAt
+    await device.detach()
+    await transport.close()
+    await pair.dispose()
+    transport = null
+    pair = null
+    return { outcome, elapsedMs }
+  }
+
   it('reports a cable pulled while bytes stream, every time (bindings-cpp alone retries the hung-up read forever)', async () => {
     for (let attempt = 0; attempt < 12; attempt++) {
-      pair = new PtyPair()
-      await pair.start()
-      const device = new Streamer()
-      await device.attach(pair.devicePath)
-      transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
-      let bytes = 0
-      transport.onData((chunk) => (bytes += chunk.length))
-      const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
-      device.begin()
-      await expect.poll(() => bytes).toBeGreaterThan(4096)
-      const pulledAt = Date.now()
-      await pair.stop()
-      const outcome = await Promise.race([
-        lost,
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))
-      ])
+      const { outcome, elapsedMs } = await pullWhileStreaming(4096)
       expect(outcome, `pull ${attempt + 1}`).toBeInstanceOf(DisconnectedError)
-      expect(Date.now() - pulledAt).toBeLessThan(2000)
-      await device.detach()
-      await transport.close()
-      await pair.dispose()
-      transport = null
-      pair = null
+      expect(elapsedMs).toBeLessThan(2000)
     }
   })
 
@@ -97,27 +104,8 @@ describe.skipIf(skip !== null)('serial transport over a pty pair', () => {
       await busy.detach()
       await first.dispose()
       // ...must not keep the next one from seeing its cable go.
-      pair = new PtyPair()
-      await pair.start()
-      const device = new Streamer()
-      await device.attach(pair.devicePath)
-      transport = await openSerialTransport(pair.appPath, { baudRate: 115200 })
-      let bytes = 0
-      transport.onData((chunk) => (bytes += chunk.length))
-      const lost = new Promise<DisconnectedError>((resolve) => transport!.onDisconnect(resolve))
-      device.begin()
-      await expect.poll(() => bytes).toBeGreaterThan(1024)
-      await pair.stop()
-      const outcome = await Promise.race([
-        lost,
-        new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))
-      ])
+      const { outcome } = await pullWhileStreaming(1024)
       expect(outcome, `attempt ${attempt + 1}`).toBeInstanceOf(DisconnectedError)
-      await device.detach()
-      await transport.close()
-      await pair.dispose()
-      transport = null
-      pair = null
     }
   })
 

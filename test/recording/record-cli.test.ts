@@ -34,6 +34,40 @@ function lastTimes(study: string): Map<string, number> {
   }
 }
 
+/**
+ * `emoheal record` of the simulator in a process of its own, returned once samples have been committed for a
+ * second (and the start line printed), so a test can stop or kill it mid-recording.
+ */
+async function recordUntilCommitted(study: string, json: boolean) {
+  const args = [
+    cliPath,
+    'record',
+    '--study',
+    study,
+    '--participant',
+    'P01',
+    '--protocol',
+    'simulator',
+    '--model',
+    'none'
+  ]
+  const child = spawn(process.execPath, json ? [...args, '--json'] : args, {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const output = { stdout: '', stderr: '' }
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  )
+  const deadline = Date.now() + 30_000
+  while (!/recording session/.test(output.stderr) || (lastTimes(study).get('bvp') ?? 0) < Date.now() - 1000) {
+    if (Date.now() > deadline) throw new Error(`no samples were committed: ${output.stderr}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { child, exited, output }
+}
+
 describe.skipIf(skip !== null)('emoheal record', () => {
   it('records the simulator for --duration and prints what it stored; export csv takes the session out', () => {
     const study = studyWithParticipant()
@@ -105,37 +139,11 @@ describe.skipIf(skip !== null)('emoheal record', () => {
 
   it('keeps every sample up to a second before a SIGKILL, marks the session interrupted, and the file passes integrity_check', async () => {
     const study = studyWithParticipant()
-    const child = spawn(
-      process.execPath,
-      [
-        cliPath,
-        'record',
-        '--study',
-        study,
-        '--participant',
-        'P01',
-        '--protocol',
-        'simulator',
-        '--model',
-        'none'
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] }
-    )
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.once('exit', (_code, signal) => resolve(signal))
-    )
-    // Record until samples have been committed for a few seconds.
-    const deadline = Date.now() + 30_000
-    while (!/recording session/.test(stderr) || (lastTimes(study).get('bvp') ?? 0) < Date.now() - 1000) {
-      if (Date.now() > deadline) throw new Error(`no samples were committed: ${stderr}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const { child, exited } = await recordUntilCommitted(study, false)
     await new Promise((resolve) => setTimeout(resolve, 3000))
     const killedAt = Date.now()
     child.kill('SIGKILL')
-    expect(await exited).toBe('SIGKILL')
+    expect((await exited).signal).toBe('SIGKILL')
 
     // The next open (here the CLI's) finds the recording's process gone.
     const { sessions } = JSON.parse(cli(['sessions', '--study', study, '--json'])) as {
@@ -180,37 +188,14 @@ describe.skipIf(skip !== null)('emoheal record', () => {
 
   it('stops cleanly on Ctrl+C (SIGINT): the last samples are committed and the session is complete', async () => {
     const study = studyWithParticipant()
-    const child = spawn(
-      process.execPath,
-      [
-        cliPath,
-        'record',
-        '--study',
-        study,
-        '--participant',
-        'P01',
-        '--protocol',
-        'simulator',
-        '--model',
-        'none',
-        '--json'
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] }
-    )
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    const deadline = Date.now() + 30_000
-    while ((lastTimes(study).get('bvp') ?? 0) < Date.now() - 1000 || !/recording session/.test(stderr)) {
-      if (Date.now() > deadline) throw new Error(`no samples were committed: ${stderr}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const { child, exited, output } = await recordUntilCommitted(study, true)
     await new Promise((resolve) => setTimeout(resolve, 1500))
     child.kill('SIGINT')
-    expect(await exited).toBe(0)
-    const summary = JSON.parse(stdout) as { sessionId: number; streams: { name: string; stored: number }[] }
+    expect((await exited).code).toBe(0)
+    const summary = JSON.parse(output.stdout) as {
+      sessionId: number
+      streams: { name: string; stored: number }[]
+    }
     const db = new Database(study, { readonly: true })
     try {
       const session = db
