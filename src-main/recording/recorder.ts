@@ -12,6 +12,7 @@ import type {
   RecordingIds,
   RecordingStore
 } from '../store/recording-store'
+import { diskFailure } from '../store/disk-errors'
 import { DeviceClock } from './device-clock'
 
 export interface RecorderOptions {
@@ -537,11 +538,9 @@ function keepLatest(latencies: number[]): void {
 
 /** A failed commit in words a user can act on; SQLite's own code names the cause. */
 export function describeWriteFailure(error: unknown): string {
-  const code = (error as { code?: string }).code
+  const disk = diskFailure(error)
   const detail = (error as Error).message
-  if (code === 'SQLITE_FULL')
-    return `the disk is full (${detail}): recording stopped; everything up to the last commit is saved and readable`
-  if (code?.startsWith('SQLITE_IOERR'))
-    return `the study file could not be written (${detail}): recording stopped; everything up to the last commit is saved`
+  if (disk)
+    return `${disk.reason} (${detail}): recording stopped; everything up to the last commit is saved and readable`
   return `samples could not be stored (${detail}): recording stopped; everything up to the last commit is saved`
 }

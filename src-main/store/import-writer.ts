@@ -1,4 +1,5 @@
 import { ConflictError, StudyFileError, ValidationError } from '../errors'
+import { diskFailure } from './disk-errors'
 import { AnnotationStore, type NewAnnotation } from './annotation-store'
 import { SignalStore } from './signal-store'
 import type { StudyStore } from './study-store'
@@ -116,20 +117,11 @@ export function checkPlan(plan: ImportPlan): void {
   }
 }
 
-/** SQLite failures of the disk rather than of the data: each leaves the study as it was, and says so. */
-const DISK_ERRORS: Record<string, string> = {
-  SQLITE_FULL: 'the disk is full',
-  SQLITE_IOERR: 'the disk failed to write',
-  SQLITE_READONLY: 'the study file cannot be written'
-}
-
 function diskError(error: unknown, study: StudyStore, plan: ImportPlan): StudyFileError | undefined {
-  const code = (error as { code?: unknown }).code
-  if (typeof code !== 'string') return undefined
-  const reason = DISK_ERRORS[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')]
-  if (!reason) return undefined
+  const disk = diskFailure(error)
+  if (!disk) return undefined
   return new StudyFileError(
-    `${study.path}: ${reason} (${code}) while importing ${plan.sourcePath}; the import was rolled back and the study is as it was`,
+    `${study.path}: ${disk.reason} (${disk.code}) while importing ${plan.sourcePath}; the import was rolled back and the study is as it was`,
     'study'
   )
 }
