@@ -3,7 +3,6 @@ import { app, BrowserWindow, session, shell, webContents } from 'electron'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApp } from './app-setup'
-import { runServiceOf } from './engine/handlers'
 import { attachElectronIpc } from './ipc/electron-adapter'
 import { CONTENT_SECURITY_POLICY } from './serve/security'
 // electron-vite turns this into the icon's path relative to the built file (resources/ beside out/).
@@ -68,19 +67,16 @@ void app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
   })
-  // Cancel training workers before the study closes, so each run is recorded as cancelled, not left running.
+  // Stop the recording and cancel training workers before the study closes, so each is recorded as ended.
   let quitting = false
   app.on('will-quit', (event) => {
     if (quitting) return
     quitting = true
     event.preventDefault()
-    void services.recording
-      .stop()
-      .then(() => runServiceOf(context).stopAll())
-      .finally(() => {
-        context.close()
-        app.quit()
-      })
+    void services.stop().finally(() => {
+      context.close()
+      app.quit()
+    })
   })
 })
 

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../errors'
 import type { StudyStore } from '../store/study-store'
-import type { ModelManifest } from './model-files'
+import { manifestWindowsOf, type ModelManifest } from './model-files'
 import { nativeRateInputShapes } from './model/native-rate-model'
 import { inputTensors } from './training/tensors'
 import { extractWindows } from './windows/extract'
-import { normalizeInputs, type NormalizationStats } from './windows/normalize'
-import type { LabelSource, Target, WindowOptions } from './windows/types'
+import { normalizeInputs } from './windows/normalize'
+import type { WindowOptions } from './windows/types'
 
 /** Windows to compare a model and its quantized copy on: one tensor per model input, labels where known. */
 export interface EvaluationInputs {
@@ -43,23 +43,16 @@ export function randomEvaluationInputs(manifest: ModelManifest, count: number, s
   return { inputs, labels: null, description: `${count} random windows, N(0, 1), seed ${seed}` }
 }
 
-interface TrainingWindowInfo {
-  target?: Target
-  labelSource?: LabelSource
-  threshold?: number
-  windowMs?: number
-}
-
 /** The window settings the model was trained with, as the trainer records them in the manifest. */
 export function windowOptionsOfManifest(manifest: ModelManifest): Partial<WindowOptions> {
-  const info = ((manifest.metrics as Record<string, unknown> | null)?.windows ?? {}) as TrainingWindowInfo
+  const windows = manifestWindowsOf(manifest)
   const config = manifest.config
   return {
     preset: config.kind === 'paper' ? 'paper' : 'native',
-    ...(info.target ? { target: info.target } : {}),
-    ...(info.labelSource ? { labelSource: info.labelSource } : {}),
-    ...(info.threshold !== undefined ? { threshold: info.threshold } : {}),
-    windowMs: config.kind === 'native-rate' ? config.windowSeconds * 1000 : (info.windowMs ?? 5000),
+    target: windows.target,
+    labelSource: windows.labelSource,
+    threshold: windows.threshold,
+    windowMs: config.kind === 'native-rate' ? config.windowSeconds * 1000 : windows.windowMs,
     ...(config.kind === 'paper' ? { points: config.steps } : { sensors: config.sensors })
   }
 }
@@ -76,7 +69,7 @@ export function studyEvaluationInputs(study: StudyStore, manifest: ModelManifest
       'study'
     )
   }
-  const stats = manifest.normalization as unknown as NormalizationStats | null
+  const stats = manifest.normalization
   const prepared = set.windows.map((window) =>
     stats
       ? normalizeInputs(window.inputs, stats.participants[window.participant] ?? stats.pooled)

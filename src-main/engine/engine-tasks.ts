@@ -11,7 +11,7 @@ import type { WorkerReply, WorkerRequest } from './training/worker-messages'
 /** What every task needs to open the study and the backend in its worker, as the training worker does. */
 interface TaskStudy {
   studyPath: string
-  nativeBinding?: string
+  sqliteBinding?: string
   backend: BackendPreference
 }
 

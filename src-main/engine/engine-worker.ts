@@ -9,7 +9,7 @@ import type { WorkerReply, WorkerRequest } from './training/worker-messages'
 
 async function run(task: EngineTask): Promise<EngineTaskResults[EngineTask['task']]> {
   await useBackend(task.backend)
-  const study = new StudyStore(task.studyPath, { nativeBinding: task.nativeBinding })
+  const study = new StudyStore(task.studyPath, { nativeBinding: task.sqliteBinding })
   try {
     if (task.task === 'importTorch') {
       // The registry row is written here, after the model directory is complete, as the CLI does it.

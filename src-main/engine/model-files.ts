@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs'
 import { z } from 'zod'
 import { FileFormatError, NotFoundError } from '../errors'
 import './layers'
+import { LABEL_SOURCES } from '../ipc/contract/labels'
+import { trainingLimits } from '../ipc/contract/engine'
 import { modelConfigSchema } from './model/config'
 import { exists, writeDirectoryAtomically } from '../files/atomic-directory'
 
@@ -14,6 +16,64 @@ export const modelFileNames = {
   weights: 'weights.bin',
   manifest: 'manifest.json'
 } as const
+
+const meanAndSdSchema = z.object({ mean: z.number(), sd: z.number() })
+
+const classificationMetricsSchema = z.object({
+  count: z.number().int(),
+  accuracy: z.number(),
+  balancedAccuracy: z.number(),
+  macroF1: z.number(),
+  weightedF1: z.number(),
+  auc: z.number().nullable(),
+  confusion: z.array(z.array(z.number()))
+})
+
+/**
+ * What the trainer records of a model's evaluation. Every field is optional (imported and hand-made models
+ * have none of them) and unknown ones are kept, so a manifest written by a later version still reads.
+ */
+export const manifestMetricsSchema = z.looseObject({
+  protocol: z.string().optional(),
+  accuracy: meanAndSdSchema.optional(),
+  weightedF1: meanAndSdSchema.optional(),
+  majorityAccuracy: meanAndSdSchema.optional(),
+  pooled: classificationMetricsSchema.optional(),
+  finalModel: z
+    .looseObject({
+      epochsRun: z.number().int(),
+      bestEpoch: z.number().int(),
+      stoppedEarly: z.boolean(),
+      restoredBest: z.boolean(),
+      windowsPerSecond: z.number(),
+      finalLoss: z.number(),
+      finalValidationLoss: z.number().nullable(),
+      trainedOn: z.number().int(),
+      ensembleMembers: z.number().int()
+    })
+    .optional()
+})
+
+const channelStatsSchema = z.object({ mean: z.array(z.number()), std: z.array(z.number()) })
+
+/** Per-participant z-score statistics (engine/windows/normalize.ts), one entry per model input. */
+export const normalizationSchema = z.object({
+  kind: z.literal('participant-z-score'),
+  participants: z.record(z.string(), z.array(channelStatsSchema)),
+  pooled: z.array(channelStatsSchema)
+})
+
+/**
+ * How the model's training windows were cut and labelled, which prediction must repeat. Defaults are the
+ * paper's (external arousal above 2 is high, 5-s windows); a native-rate model's length is its config's.
+ */
+export const manifestWindowsSchema = z.object({
+  target: z.enum(['arousal', 'valence']).default('arousal'),
+  labelSource: z.enum(LABEL_SOURCES).default('external'),
+  threshold: z.number().default(2),
+  windowMs: z.number().positive().max(trainingLimits.windowMs).default(5000),
+  preset: z.enum(['paper', 'native']).optional()
+})
 
 export const modelManifestSchema = z.object({
   format: z.literal('emoheal-model'),
@@ -26,17 +86,38 @@ export const modelManifestSchema = z.object({
   /** Input channel names in input order, e.g. the paper's hr, eda, temp, bvp, acc_mag. */
   inputChannels: z.array(z.string()).optional(),
   /** Normalization statistics as the trainer computed them; null when inputs are used raw. */
-  normalization: z.record(z.string(), z.unknown()).nullable().default(null),
+  normalization: normalizationSchema.nullable().default(null),
   /** Sensor name -> sampling rate in Hz. */
   sensorRates: z.record(z.string(), z.number()).default({}),
   /** Hash of the training data, so that a model can be traced to what it learnt from; null if imported. */
   trainingDataHash: z.string().nullable().default(null),
-  metrics: z.record(z.string(), z.unknown()).nullable().default(null),
+  /** The training windows' settings; absent in a model that was not trained here and says nothing of them. */
+  windows: manifestWindowsSchema.optional(),
+  metrics: manifestMetricsSchema.nullable().default(null),
   /** Where the weights came from, e.g. "trained" or "import-torch:FILE". */
   source: z.string().optional()
 })
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>
+export type ManifestWindows = z.output<typeof manifestWindowsSchema>
+export type ManifestMetrics = z.output<typeof manifestMetricsSchema>
+
+/** The window settings of a model, with the paper's defaults where its manifest records none. */
+export function manifestWindowsOf(manifest: ModelManifest): ManifestWindows {
+  return manifest.windows ?? manifestWindowsSchema.parse({})
+}
+
+/**
+ * Manifests written before the window settings had a field of their own kept them in `metrics.windows`:
+ * they are moved out, so either form reads the same.
+ */
+function liftOldWindows(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || 'windows' in raw) return raw
+  const { metrics } = raw as { metrics?: unknown }
+  if (metrics === null || typeof metrics !== 'object' || !('windows' in metrics)) return raw
+  const { windows, ...rest } = metrics as Record<string, unknown>
+  return { ...raw, windows, metrics: rest }
+}
 /** What the caller supplies; format, version, date and parameter count are filled in here. */
 export type ModelManifestFields = Omit<
   z.input<typeof modelManifestSchema>,
@@ -153,7 +234,7 @@ export async function readModelManifest(directory: string): Promise<ModelManifes
   } catch (error) {
     throw new FileFormatError(file, `not JSON: ${(error as Error).message}`)
   }
-  const parsed = modelManifestSchema.safeParse(raw)
+  const parsed = modelManifestSchema.safeParse(liftOldWindows(raw))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new FileFormatError(file, `field ${issue.path.join('.') || '(root)'}: ${issue.message}`)

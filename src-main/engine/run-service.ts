@@ -4,6 +4,7 @@ import type { TrainProgress, TrainRequest } from '../ipc/contract/engine'
 import { ModelStore, type TrainingRunRecord } from '../store/model-store'
 import type { StudyStore } from '../store/study-store'
 import { defaultWorkerPath } from './evaluation/worker-path'
+import { registerModelDirectory } from './model-registry'
 import { emptyProgress } from './progress'
 import type { RunOutcome } from './run-training'
 import type { WorkerRunRequest } from './train-worker'
@@ -15,7 +16,7 @@ export interface RunServiceDependencies {
   /** The built worker entry; default out/main/train-worker.js beside the running bundle. */
   workerPath?: () => string
   /** better-sqlite3 binding for the worker's own connection (Electron's build). */
-  nativeBinding?: string
+  sqliteBinding?: string
   /** How long a cancelled worker may take to stop before it is terminated. */
   cancelGraceMs?: number
 }
@@ -40,14 +41,7 @@ export function storedResults(outcome: RunOutcome): Record<string, unknown> {
 /** Registers a finished run's model (if it saved one) and records the run's results: the CLI and the app share it. */
 export function recordFinishedRun(models: ModelStore, runId: number, outcome: RunOutcome): TrainingRunRecord {
   const model = outcome.model
-    ? models.registerModel({
-        name: `${outcome.preset} ${outcome.config.windows.target} (run ${runId})`,
-        directory: outcome.model.directory,
-        preset: outcome.preset,
-        target: outcome.config.windows.target,
-        config: outcome.model.manifest.config,
-        metrics: outcome.model.manifest.metrics ?? {}
-      })
+    ? registerModelDirectory(models, outcome.model.directory, outcome.model.manifest, { runId })
     : null
   return models.finishRun(runId, {
     status: 'done',
@@ -134,7 +128,7 @@ export class RunService {
     this.active.set(runId, { worker, done })
     const message: WorkerRunRequest = {
       studyPath: study.path,
-      nativeBinding: this.dependencies.nativeBinding,
+      sqliteBinding: this.dependencies.sqliteBinding,
       train: request
     }
     worker.postMessage({ type: 'run', request: message } satisfies WorkerRequest)

@@ -230,24 +230,24 @@ export async function runTraining(
         config: parseModelConfig(resolved.settings.modelConfig),
         labels: ['low', 'high'],
         inputChannels: set.channelNames.flat(),
-        normalization: normalization as unknown as Record<string, unknown> | null,
+        normalization,
         sensorRates: Object.fromEntries(
           resolved.windows.sensors.map((sensor) => [sensor.name, sensor.rateHz])
         ),
         trainingDataHash: dataHash(set),
+        windows: {
+          target: set.target,
+          labelSource: set.labelSource,
+          threshold: set.threshold,
+          windowMs: set.windowMs,
+          preset: set.preset
+        },
         metrics: {
           protocol: evaluation.protocol,
           accuracy: evaluation.mean.accuracy,
           weightedF1: evaluation.mean.weightedF1,
           majorityAccuracy: evaluation.mean.majorityAccuracy,
           pooled: evaluation.pooled.model,
-          windows: {
-            target: set.target,
-            labelSource: set.labelSource,
-            threshold: set.threshold,
-            windowMs: set.windowMs,
-            preset: set.preset
-          },
           finalModel: { ...trained.summary, trainedOn: set.windows.length, ensembleMembers: 1 }
         },
         source: 'trained'

@@ -3,10 +3,10 @@ import { ValidationError } from '../errors'
 import { windowLabels } from '../labels/window-labels'
 import { ModelStore } from '../store/model-store'
 import type { StudyStore } from '../store/study-store'
-import { loadModel, type ModelManifest } from './model-files'
+import { loadModel, manifestWindowsOf, type ModelManifest } from './model-files'
 import { inputTensors } from './training/tensors'
 import { inputShapesOf, sessionWindowsAt } from './windows/extract'
-import { normalizeInputs, type ChannelStats, type NormalizationStats } from './windows/normalize'
+import { normalizeInputs, type ChannelStats } from './windows/normalize'
 import type { Target, WindowOptions } from './windows/types'
 
 export interface SessionPrediction {
@@ -19,21 +19,16 @@ export interface SessionPrediction {
   predictions: { windowEndMs: number; probabilities: number[] }[]
 }
 
-interface TrainingWindowInfo {
-  target?: Target
-  windowMs?: number
-}
-
 /** How a saved model's windows are cut: its preset, length, points or sensors, and target. */
 export function windowOptionsOf(manifest: ModelManifest): WindowOptions & { target: Target } {
-  const info = ((manifest.metrics as Record<string, unknown> | null)?.windows ?? {}) as TrainingWindowInfo
+  const windows = manifestWindowsOf(manifest)
   const config = manifest.config
-  const windowMs = config.kind === 'native-rate' ? config.windowSeconds * 1000 : (info.windowMs ?? 5000)
+  const windowMs = config.kind === 'native-rate' ? config.windowSeconds * 1000 : windows.windowMs
   return {
     preset: config.kind === 'paper' ? 'paper' : 'native',
-    target: info.target ?? 'arousal',
-    labelSource: 'external',
-    threshold: 2,
+    target: windows.target,
+    labelSource: windows.labelSource,
+    threshold: windows.threshold,
     windowMs,
     points: config.kind === 'paper' ? config.steps : 20,
     sensors: config.kind === 'native-rate' ? config.sensors : []
@@ -45,7 +40,7 @@ export function windowOptionsOf(manifest: ModelManifest): WindowOptions & { targ
  * them, else the pooled training statistics; null when the model takes raw inputs.
  */
 export function normalizationFor(manifest: ModelManifest, participant: string | null): ChannelStats[] | null {
-  const stats = manifest.normalization as unknown as NormalizationStats | null
+  const stats = manifest.normalization
   if (!stats) return null
   return (participant !== null ? stats.participants[participant] : undefined) ?? stats.pooled
 }

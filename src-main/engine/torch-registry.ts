@@ -1,6 +1,7 @@
 import { basename, dirname, extname, join } from 'node:path'
 import { ModelStore, type ModelRecord } from '../store/model-store'
 import type { StudyStore } from '../store/study-store'
+import { registerModelDirectory } from './model-registry'
 import { importTorchModel, type ImportTorchResult } from './torch'
 
 /** Where an imported model goes when no directory is given: beside the study's trained models. */
@@ -22,21 +23,12 @@ export async function importTorchIntoRegistry(
   const result = await importTorchModel(file, options.outDir ?? importedModelDirectory(study.path, file), {
     preset: options.preset ?? 'paper'
   })
-  // The published model's labels: external arousal above 2 is high (what session prediction reads back).
-  const windows = {
-    target: 'arousal',
-    labelSource: 'external',
-    threshold: 2,
-    windowMs: 5000,
-    preset: 'paper'
-  }
-  const model = new ModelStore(study.db).registerModel({
-    name: options.name?.trim() || `paper arousal (imported ${basename(file)})`,
-    directory: result.modelDir,
-    preset: result.preset,
-    target: 'arousal',
-    config: result.manifest.config,
-    metrics: { source: `import-torch:${basename(file)}`, parameterCount: result.parameterCount, windows }
-  })
+  const model = registerModelDirectory(
+    new ModelStore(study.db),
+    result.modelDir,
+    result.manifest,
+    { importedFrom: basename(file) },
+    options.name
+  )
   return { model, result }
 }

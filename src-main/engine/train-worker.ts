@@ -10,7 +10,7 @@ import type { WorkerReply, WorkerRequest } from './training/worker-messages'
 /** What main sends for a whole run: the worker opens the study itself and only reads from it. */
 export interface WorkerRunRequest {
   studyPath: string
-  nativeBinding?: string
+  sqliteBinding?: string
   train: TrainRequest
 }
 
@@ -39,7 +39,7 @@ if (port) {
         })
       }
       const request = message.request as WorkerRunRequest
-      const study = new StudyStore(request.studyPath, { nativeBinding: request.nativeBinding })
+      const study = new StudyStore(request.studyPath, { nativeBinding: request.sqliteBinding })
       try {
         return await runTraining(study, request.train, {
           signal,

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context'
-import { serializeError, ValidationError } from '../errors'
+import { parseOrRefuse, serializeError, ValidationError } from '../errors'
 import { calls, type CallName, type CallOutcome } from './contract'
 import type { Handler } from './handler'
 
@@ -22,14 +22,9 @@ export async function dispatch(
 ): Promise<CallOutcome<unknown>> {
   try {
     if (!isCallName(name)) throw new ValidationError(`unknown call "${String(name)}"`, 'name')
-    const parsed = calls[name].args.safeParse(args ?? {})
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      const field = issue.path.map(String).join('.') || '(argument)'
-      throw new ValidationError(`${name}: ${field}: ${issue.message}`, field)
-    }
+    const parsed = parseOrRefuse(calls[name].args, args ?? {}, { shown: (field) => `${name}: ${field}` })
     const handler = handlers[name] as (args: unknown, context: AppContext) => unknown
-    return { ok: true, value: await handler(parsed.data, context) }
+    return { ok: true, value: await handler(parsed, context) }
   } catch (error) {
     return { ok: false, error: serializeError(error) }
   }

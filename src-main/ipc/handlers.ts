@@ -14,14 +14,14 @@ import type { AllHandlers } from './dispatch'
 /** Every handler of the contract, joined from the domains. A missing one is a type error here. */
 export function createHandlers(services: AppServices): AllHandlers {
   return {
-    ...appHandlers,
+    ...appHandlers(services),
     ...studyHandlers,
     ...signalHandlers,
     ...annotationHandlers,
     ...labelHandlers,
     ...datasetHandlers,
-    ...engineHandlers,
-    ...liveHandlers,
+    ...engineHandlers(services),
+    ...liveHandlers(services),
     ...recordHandlers(services.recording)
   }
 }

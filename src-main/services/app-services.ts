@@ -1,19 +1,72 @@
 import type { AppContext } from '../app-context'
-import { liveServiceOf } from '../engine/live/handlers'
+import { EngineSetup } from '../engine/engine-setup'
+import { LiveService } from '../engine/live/live-service'
+import { ModelRegistry } from '../engine/model-registry'
+import { RunService } from '../engine/run-service'
 import { RecordingService } from '../recording/recording-service'
-import { appHandlers } from './app-handlers'
 
 /** The long-lived services of one process, built once by its composition root and handed to the handlers. */
 export interface AppServices {
+  /** The engine's backend, chosen once when first needed. */
+  engine: EngineSetup
+  /** The open study's model registry. */
+  models: ModelRegistry
+  /** Training runs, each in a worker thread. */
+  runs: RunService
+  /** Live inference on a source's samples. */
+  live: LiveService
   recording: RecordingService
+  /** Stops what runs in the background (a recording, training, live inference) before the study closes. */
+  stop(): Promise<void>
 }
 
-export function createServices(context: AppContext): AppServices {
+export interface ServiceOptions {
+  /**
+   * The backend preference (auto, tensorflow, wasm, cpu) and where it came from, e.g. a --backend flag;
+   * EMOHEAL_BACKEND by default, read when the engine is first set up.
+   */
+  backend?: { preference: string | undefined; source: string }
+  /** The built training worker, where not beside the running bundle (tests). */
+  trainWorkerPath?: () => string
+}
+
+/**
+ * The composition root of every entry (Electron, `emoheal serve`, the CLI): each service is made here, once,
+ * with its collaborators, and the handlers and commands are given them.
+ */
+export function createServices(context: AppContext, options: ServiceOptions = {}): AppServices {
+  const engine = new EngineSetup(
+    () => (options.backend ? options.backend.preference : process.env.EMOHEAL_BACKEND),
+    options.backend?.source
+  )
+  const models = new ModelRegistry(() => context.study())
+  const runs = new RunService({
+    study: () => context.study(),
+    emit: (progress) => context.emit('train.progress', progress),
+    sqliteBinding: context.options.sqliteBinding,
+    workerPath: options.trainWorkerPath
+  })
+  const live = new LiveService({ emit: (name, payload) => context.emit(name, payload) })
+  // The model belongs to the study: another study's page must not show its predictions.
+  context.onEvent((name) => {
+    if (name === 'study.changed') live.halt('the study changed')
+  })
+  const recording = new RecordingService({
+    context,
+    live,
+    // A model loaded while the backends are probed fails: the engine is set up first.
+    prepareEngine: () => engine.backends()
+  })
   return {
-    recording: new RecordingService({
-      context,
-      live: liveServiceOf(context),
-      prepareEngine: async () => await appHandlers['app.backends']({}, context)
-    })
+    engine,
+    models,
+    runs,
+    live,
+    recording,
+    async stop() {
+      await recording.stop()
+      live.stop()
+      await runs.stopAll()
+    }
   }
 }

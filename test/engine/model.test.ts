@@ -183,22 +183,30 @@ describe('native-rate model', () => {
 
 describe('model files', () => {
   test('save then load gives identical predictions and keeps the manifest', async () => {
+    // One input (the paper's) of five channels.
+    const stats = [{ mean: [70, 2, 33, 0, 1], std: [9, 0.5, 1, 40, 0.2] }]
+    const normalization = {
+      kind: 'participant-z-score' as const,
+      participants: { P01: stats },
+      pooled: stats
+    }
     const model = buildModel({ kind: 'paper' }, { seed: 5 })
     const target = path.join(directory, 'paper')
     await saveModel(model, target, {
       config: parseModelConfig({ kind: 'paper' }),
       labels: ['low', 'high'],
       inputChannels: ['hr', 'eda', 'temp', 'bvp', 'acc_mag'],
-      normalization: { kind: 'none' },
+      normalization,
       sensorRates: { eda: 4 },
       trainingDataHash: 'sha256:abc',
-      metrics: { accuracy: 0.7 }
+      metrics: { protocol: 'loso', accuracy: { mean: 0.7, sd: 0.1 } }
     })
     expect(readdirSync(target).sort()).toEqual(['manifest.json', 'model.json', 'weights.bin'])
     const { model: loaded, manifest } = await loadModel(target)
     expect(manifest.trainingDataHash).toBe('sha256:abc')
     expect(manifest.parameterCount).toBe(213_811)
-    expect(manifest.metrics).toEqual({ accuracy: 0.7 })
+    expect(manifest.metrics).toEqual({ protocol: 'loso', accuracy: { mean: 0.7, sd: 0.1 } })
+    expect(manifest.normalization).toEqual(normalization)
     const x = tensorFromNumbers([5, 20, 5], 7)
     expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(
       Array.from((model.predict(x) as tf.Tensor).dataSync())

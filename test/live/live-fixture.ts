@@ -48,8 +48,8 @@ export async function savedModel(
     await saveModel(model, directory, {
       config,
       labels: ['low', 'high'],
-      normalization: fitNormalization(set.windows, set.inputs) as unknown as Record<string, unknown>,
-      metrics: { windows: { target: 'arousal', windowMs: set.windowMs, preset } }
+      normalization: fitNormalization(set.windows, set.inputs),
+      windows: { target: 'arousal', windowMs: set.windowMs, preset }
     })
   } finally {
     model.dispose()

@@ -1,11 +1,5 @@
-import {
-  backendPreferences,
-  listBackends,
-  useBackend,
-  type BackendPreference,
-  type BackendStatus
-} from '../../engine/backend'
-import { ValidationError } from '../../errors'
+import type { BackendStatus } from '../../engine/backend'
+import { EngineSetup } from '../../engine/engine-setup'
 import { stringOption, type CliCommand } from '../command'
 
 interface BackendsResult {
@@ -14,27 +8,16 @@ interface BackendsResult {
   why: string
 }
 
-function preferenceOf(value: string | undefined): BackendPreference {
-  const preference = value ?? 'auto'
-  if (!(backendPreferences as readonly string[]).includes(preference)) {
-    throw new ValidationError(
-      `--backend must be one of ${backendPreferences.join(', ')}, got "${preference}"`,
-      'backend'
-    )
-  }
-  return preference as BackendPreference
-}
-
 export const backendsCommand: CliCommand = {
   path: ['backends'],
   summary: 'list the TensorFlow.js backends, why any is unavailable, and which one the engine picks',
   usage: 'backends [--backend auto|tensorflow|wasm|cpu] [--json]',
   options: { backend: { type: 'string' } },
   async run(input): Promise<BackendsResult> {
-    const preference = preferenceOf(stringOption(input.values, 'backend'))
-    const backends = await listBackends()
-    const choice = await useBackend(preference)
-    return { backends, chosen: choice.name, why: choice.why }
+    // What app.backends answers, with the flag's preference (auto without one; EMOHEAL_BACKEND is not read).
+    const engine = new EngineSetup(() => stringOption(input.values, 'backend'), '--backend')
+    const { backends, chosen } = await engine.backends()
+    return { backends, chosen: chosen.name, why: chosen.why }
   },
   format(result) {
     const { backends, chosen, why } = result as BackendsResult

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ValidationError } from '../../errors'
+import { parseOrRefuse, ValidationError } from '../../errors'
 import { exportLabels } from '../../export/labels-export'
 import {
   labelCalls,
@@ -19,13 +19,7 @@ function parseWith<T extends z.ZodType>(
   value: Record<string, unknown>,
   flags: Record<string, string>
 ): z.output<T> {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const field = issue.path.map(String).join('.')
-    throw new ValidationError(`--${flags[field] ?? field}: ${issue.message}`, field)
-  }
-  return parsed.data
+  return parseOrRefuse(schema, value, { shown: (field) => `--${flags[field] ?? field}` })
 }
 
 function weightsOption(

@@ -1,8 +1,7 @@
 import { edgeDtypes, exportEdgeModel, type EdgeDtype, type EdgeExportResult } from '../../engine/edge-export'
-import { ensureInferenceBackend } from '../../engine/model/inference-backend'
 import { ValidationError } from '../../errors'
 import { requireString, stringOption, type CliCommand } from '../command'
-import { openStudyFromArgs } from '../study-option'
+import { chooseBackend, openStudyFromArgs } from '../study-option'
 
 function percent(value: number | null): string {
   return value === null ? '-' : `${(100 * value).toFixed(2)}%`
@@ -26,7 +25,7 @@ export const modelExportEdgeCommand: CliCommand = {
     if (!(edgeDtypes as readonly string[]).includes(dtype)) {
       throw new ValidationError(`--dtype must be one of ${edgeDtypes.join(', ')}, got "${dtype}"`, 'dtype')
     }
-    const backend = await ensureInferenceBackend(stringOption(input.values, 'backend'))
+    const backend = await chooseBackend(input)
     // Only an explicit --study is read: without one the comparison runs on random windows.
     const study = stringOption(input.values, 'study') !== undefined ? openStudyFromArgs(input) : undefined
     try {

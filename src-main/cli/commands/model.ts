@@ -1,5 +1,4 @@
 import { ValidationError } from '../../errors'
-import { ensureInferenceBackend } from '../../engine/model/inference-backend'
 import {
   exportTorchModel,
   importTorchModel,
@@ -8,7 +7,7 @@ import {
 } from '../../engine/torch'
 import { importTorchIntoRegistry } from '../../engine/torch-registry'
 import { requireString, stringOption, type CliCommand } from '../command'
-import { withStudy } from '../study-option'
+import { chooseBackend, withStudy } from '../study-option'
 
 export const modelImportTorchCommand: CliCommand = {
   path: ['model', 'import-torch'],
@@ -33,7 +32,7 @@ export const modelImportTorchCommand: CliCommand = {
     const registering = stringOption(input.values, 'study') !== undefined
     const out = registering ? stringOption(input.values, 'out') : requireString(input.values, 'out')
     const name = stringOption(input.values, 'name')
-    const backend = await ensureInferenceBackend(stringOption(input.values, 'backend'))
+    const backend = await chooseBackend(input)
     const { result, modelId } = registering
       ? await withStudy(input, false, async (study) => {
           const imported = await importTorchIntoRegistry(study, file, { preset, name, outDir: out })
@@ -67,7 +66,7 @@ export const modelExportTorchCommand: CliCommand = {
   async run(input) {
     const modelDir = requireString(input.values, 'model')
     const out = requireString(input.values, 'out')
-    const backend = await ensureInferenceBackend(stringOption(input.values, 'backend'))
+    const backend = await chooseBackend(input)
     return { ok: true, ...(await exportTorchModel(modelDir, out)), backend }
   },
   format(result) {

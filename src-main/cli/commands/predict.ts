@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs'
 import { FileFormatError, NotFoundError } from '../../errors'
-import { ensureInferenceBackend } from '../../engine/model/inference-backend'
 import { predictWindows, type WindowPrediction } from '../../engine/model/predict-windows'
 import { requireString, stringOption, type CliCommand } from '../command'
+import { chooseBackend } from '../study-option'
 import { predictSessionFromCli } from './predict-session'
 
 async function readJson(file: string): Promise<unknown> {
@@ -31,7 +31,7 @@ export const predictCommand: CliCommand = {
     if (stringOption(input.values, 'session') !== undefined) return predictSessionFromCli(input)
     const modelDir = requireString(input.values, 'model')
     const windows = await readJson(requireString(input.values, 'input'))
-    const backend = await ensureInferenceBackend(stringOption(input.values, 'backend'))
+    const backend = await chooseBackend(input)
     return { ok: true, backend, ...(await predictWindows(modelDir, windows)) }
   },
   format(result) {

@@ -1,9 +1,6 @@
-import { AppContext } from '../../app-context'
-import { APP_VERSION } from '../../app-setup'
 import { listSerialPorts } from '../../devices/serial-transport'
-import { ValidationError } from '../../errors'
+import { parseOrRefuse, ValidationError } from '../../errors'
 import { deviceSettingsSchema, type RecordStatusView, type SerialPortView } from '../../ipc/contract/record'
-import { createServices } from '../../services/app-services'
 import {
   integerOption,
   numberOption,
@@ -12,7 +9,7 @@ import {
   type CliCommand,
   type CliInput
 } from '../command'
-import { studyPathOf } from '../study-option'
+import { studyPathOf, withServices } from '../study-option'
 
 export const devicesCommand: CliCommand = {
   path: ['devices'],
@@ -82,14 +79,16 @@ const FLAG_OF: Record<string, string> = {
 }
 
 function parseSettings(input: CliInput) {
-  const parsed = deviceSettingsSchema.safeParse(settingsFrom(input))
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const key = String(issue.path[0] ?? 'protocol')
-    const flag = FLAG_OF[key] ?? key
-    throw new ValidationError(`--${flag}: ${issue.message}`, flag)
+  // A setting's issue names its flag: --sensors for sensors.A1, --rate for rateHz.
+  const flagOf = (path: string) => {
+    const key = path.split('.')[0]
+    return FLAG_OF[key] ?? key
   }
-  return parsed.data
+  return parseOrRefuse(deviceSettingsSchema, settingsFrom(input), {
+    field: flagOf,
+    shown: (flag) => `--${flag}`,
+    whole: 'protocol'
+  })
 }
 
 export interface RecordSummary {
@@ -179,13 +178,8 @@ export const recordCommand: CliCommand = {
     const modelId = modelFlag === undefined ? undefined : modelFlag === 'none' ? null : Number(modelFlag)
     if (typeof modelId === 'number' && !(Number.isInteger(modelId) && modelId > 0))
       throw new ValidationError(`--model must be a model id or "none", got "${modelFlag}"`, 'model')
-    const context = new AppContext({
-      defaultStudyPath: studyPathOf(input),
-      transport: 'cli',
-      version: APP_VERSION
-    })
-    context.openStudy(studyPathOf(input))
-    try {
+    // The same services the app builds: the CLI records exactly as the Record page does.
+    return withServices(input, async ({ context, services: { recording } }) => {
       const participant = context.study().findParticipantByCode(code)
       if (!participant) {
         const known = context
@@ -197,8 +191,6 @@ export const recordCommand: CliCommand = {
           'participant'
         )
       }
-      // The same service the app builds: the CLI records exactly as the Record page does.
-      const { recording } = createServices(context)
       let ended: (() => void) | null = null
       const done = new Promise<void>((resolve) => (ended = resolve))
       context.onEvent((name, payload) => {
@@ -235,9 +227,7 @@ export const recordCommand: CliCommand = {
       process.off('SIGTERM', stop)
       const final = await recording.stop()
       return summaryOf(final, sessionId)
-    } finally {
-      context.close()
-    }
+    })
   },
   format: (result) => {
     const summary = result as RecordSummary

@@ -1,7 +1,6 @@
 import { join } from 'node:path'
 import { createApp } from '../../app-setup'
 import { startServer } from '../../serve/server'
-import { runServiceOf } from '../../engine/handlers'
 import { integerOption, stringOption, type CliCommand } from '../command'
 
 export const serveCommand: CliCommand = {
@@ -34,8 +33,7 @@ export const serveCommand: CliCommand = {
       process.once('SIGTERM', stop)
     })
     // A recording is stopped cleanly (its last samples committed, the session marked complete) before exit.
-    await services.recording.stop()
-    await runServiceOf(context).stopAll()
+    await services.stop()
     await server.close()
     context.close()
     return { stopped: true }

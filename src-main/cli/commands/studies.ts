@@ -1,19 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { z } from 'zod'
-import { ValidationError } from '../../errors'
+import { parseOrRefuse, ValidationError } from '../../errors'
 import { participantInput, sessionInput, type Session } from '../../ipc/contract'
 import { requireString, stringOption, type CliCommand } from '../command'
 import { studyPathOf, withStudy } from '../study-option'
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const field = issue.path.map(String).join('.')
-    throw new ValidationError(`--${field}: ${issue.message}`, field)
-  }
-  return parsed.data
+  return parseOrRefuse(schema, value, { shown: (field) => `--${field}` })
 }
 
 export const studyInitCommand: CliCommand = {

@@ -1,4 +1,4 @@
-import { CancelledError, ValidationError } from '../../errors'
+import { CancelledError, parseOrRefuse, ValidationError } from '../../errors'
 import { trainRequestSchema, type TrainRequest } from '../../ipc/contract/engine'
 import { checkTrainingRequest } from '../../engine/training-limits'
 import { runTraining, type RunOutcome } from '../../engine/run-training'
@@ -55,15 +55,10 @@ export function trainRequestFromArgs(input: CliInput): TrainRequest {
     finalModel: values['no-final'] !== true,
     modelDirectory: stringOption(values, 'out')
   }
-  const parsed = trainRequestSchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const field = issue.path.map(String).join('.')
-    throw new ValidationError(`--${field}: ${issue.message}`, field)
-  }
+  const request = parseOrRefuse(trainRequestSchema, raw, { shown: (field) => `--${field}` })
   // The same checks as the Train page's call: the model's own schema and the size of the run.
-  checkTrainingRequest(parsed.data)
-  return parsed.data
+  checkTrainingRequest(request)
+  return request
 }
 
 function brief(metrics: ClassificationMetrics) {

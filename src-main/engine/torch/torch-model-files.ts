@@ -69,6 +69,8 @@ export async function importTorchModel(
       normalization: null,
       sensorRates: {},
       trainingDataHash: null,
+      // The published model's windows: 5-s, external arousal above 2 is high (what prediction cuts again).
+      windows: { target: 'arousal', labelSource: 'external', threshold: 2, windowMs: 5000, preset: 'paper' },
       metrics: null,
       source: `import-torch:${path.basename(file)}`
     })
