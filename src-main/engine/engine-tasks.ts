@@ -6,7 +6,7 @@ import type { ModelView } from '../ipc/contract/engine'
 import type { BackendPreference } from './backend'
 import { defaultWorkerPath } from './evaluation/worker-path'
 import type { SessionPrediction } from './session-inference'
-import type { WorkerReply, WorkerRequest } from './training/worker-messages'
+import type { ErrorReply } from './training/worker-messages'
 
 /** What every task needs to open the study and the backend in its worker, as the training worker does. */
 interface TaskStudy {
@@ -30,6 +30,16 @@ export interface EngineTaskResults {
   predictSession: SessionPrediction
 }
 
+/** The one message to an engine worker: its task. */
+export interface EngineWorkerRequest {
+  type: 'run'
+  request: EngineTask
+}
+
+/** The engine worker's one reply: the task's result, or its error. */
+export type EngineWorkerReply<N extends EngineTask['task'] = EngineTask['task']> =
+  { type: 'result'; result: EngineTaskResults[N] } | ErrorReply
+
 /** The built worker entry, beside the training worker that the same build writes (out/main). */
 export function engineWorkerPath(): string {
   const path = join(dirname(defaultWorkerPath()), 'engine-worker.js')
@@ -47,7 +57,7 @@ function revived(serialized: SerializedError): EmohealError {
 
 /**
  * Runs one task in a fresh worker thread and ends the thread with it, so that whatever the task allocated
- * goes with the thread. Messages are the training worker's ('run' in, 'result' or 'error' out).
+ * goes with the thread: 'run' in, 'result' or 'error' out.
  */
 export function runEngineTask<T extends EngineTask>(
   task: T,
@@ -55,8 +65,8 @@ export function runEngineTask<T extends EngineTask>(
 ): Promise<EngineTaskResults[T['task']]> {
   const worker = new Worker(workerPath)
   const done = new Promise<EngineTaskResults[T['task']]>((resolve, reject) => {
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'result') resolve(reply.result as EngineTaskResults[T['task']])
+    worker.on('message', (reply: EngineWorkerReply<T['task']>) => {
+      if (reply.type === 'result') resolve(reply.result)
       else if (reply.type === 'error') reject(revived(reply.error))
     })
     worker.once('error', reject)
@@ -66,6 +76,6 @@ export function runEngineTask<T extends EngineTask>(
       )
     )
   })
-  worker.postMessage({ type: 'run', request: task } satisfies WorkerRequest)
+  worker.postMessage({ type: 'run', request: task } satisfies EngineWorkerRequest)
   return done.finally(() => worker.terminate())
 }

@@ -2,10 +2,9 @@ import { parentPort } from 'node:worker_threads'
 import { serializeError } from '../errors'
 import { StudyStore } from '../store/study-store'
 import { useBackend } from './backend'
-import type { EngineTask, EngineTaskResults } from './engine-tasks'
+import type { EngineTask, EngineTaskResults, EngineWorkerReply, EngineWorkerRequest } from './engine-tasks'
 import { predictSession } from './session-inference'
 import { importTorchIntoRegistry } from './torch-registry'
-import type { WorkerReply, WorkerRequest } from './training/worker-messages'
 
 async function run(task: EngineTask): Promise<EngineTaskResults[EngineTask['task']]> {
   await useBackend(task.backend)
@@ -31,10 +30,10 @@ async function run(task: EngineTask): Promise<EngineTaskResults[EngineTask['task
  */
 const port = parentPort
 if (port) {
-  const post = (reply: WorkerReply) => port.postMessage(reply)
-  port.on('message', (message: WorkerRequest) => {
+  const post = (reply: EngineWorkerReply) => port.postMessage(reply)
+  port.on('message', (message: EngineWorkerRequest) => {
     if (message.type !== 'run') return
-    run(message.request as EngineTask).then(
+    run(message.request).then(
       (result) => post({ type: 'result', result }),
       (error: unknown) => post({ type: 'error', error: serializeError(error) })
     )

@@ -7,8 +7,7 @@ import { defaultWorkerPath } from './evaluation/worker-path'
 import { registerModelDirectory } from './model-registry'
 import { emptyProgress } from './progress'
 import type { RunOutcome } from './run-training'
-import type { WorkerRunRequest } from './train-worker'
-import type { WorkerReply, WorkerRequest } from './training/worker-messages'
+import type { RunReply, WorkerRequest, WorkerRunRequest } from './training/worker-messages'
 
 export interface RunServiceDependencies {
   study: () => StudyStore
@@ -33,11 +32,6 @@ export function storedResults(outcome: RunOutcome): Record<string, unknown> {
   return { ...rest, modelDirectory: model?.directory ?? null }
 }
 
-/**
- * Training runs of the app: each in its own worker thread so that capture and the UI never wait on it.
- * The run is recorded in training_run from start to end; a model is registered only when the run finished,
- * so a cancelled or failed run leaves the registry (and the active model) as it was.
- */
 /** Registers a finished run's model (if it saved one) and records the run's results: the CLI and the app share it. */
 export function recordFinishedRun(models: ModelStore, runId: number, outcome: RunOutcome): TrainingRunRecord {
   const model = outcome.model
@@ -50,6 +44,11 @@ export function recordFinishedRun(models: ModelStore, runId: number, outcome: Ru
   })
 }
 
+/**
+ * Training runs of the app: each in its own worker thread so that capture and the UI never wait on it.
+ * The run is recorded in training_run from start to end; a model is registered only when the run finished,
+ * so a cancelled or failed run leaves the registry (and the active model) as it was.
+ */
 export class RunService {
   private readonly active = new Map<number, ActiveRun>()
 
@@ -82,11 +81,11 @@ export class RunService {
           resolve({ ...run, status: 'failed', error: (error as Error).message })
         }
       }
-      worker.on('message', (reply: WorkerReply) => {
-        if (reply.type === 'progress') emit(reply.progress as Omit<TrainProgress, 'runId'>)
+      worker.on('message', (reply: RunReply) => {
+        if (reply.type === 'progress') emit(reply.progress)
         else if (reply.type === 'result') {
           finish(() => {
-            const outcome = reply.result as RunOutcome
+            const outcome = reply.result
             const record = recordFinishedRun(this.models(), runId, outcome)
             finalProgress(
               'done',

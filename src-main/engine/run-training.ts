@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { ValidationError } from '../errors'
 import type { TrainProgress, TrainRequest } from '../ipc/contract/engine'
+import { trainingPresets, type PresetDefaults } from '../ipc/contract/presets'
 import type { StudyStore } from '../store/study-store'
 import { paperAugmentation, type AugmentOptions } from './augment'
 import { useBackend } from './backend'
@@ -31,17 +32,6 @@ export interface ResolvedRun {
   jobs: number
 }
 
-/** Our native-rate design's defaults: our choices (balanced loss, z-scores, restore-best), not the paper's. */
-const nativeTraining: TrainingOptions = {
-  epochs: 60,
-  batchSize: 32,
-  learningRate: 1e-3,
-  weightDecay: 1e-4,
-  classWeights: [1, 1],
-  earlyStoppingPatience: 10,
-  plateau: { factor: 0.5, patience: 5 },
-  restoreBest: true
-}
 const nativeAugmentation: AugmentOptions = { jitter: 0.03, scaling: 0.1, copies: 1 }
 
 /**
@@ -52,24 +42,25 @@ const nativeAugmentation: AugmentOptions = { jitter: 0.03, scaling: 0.1, copies:
  */
 export function resolveRun(request: TrainRequest): ResolvedRun {
   const paper = request.preset === 'paper'
+  const defaults: PresetDefaults = trainingPresets[request.preset]
   const sensors = (request.model?.sensors as Sensor[] | undefined) ?? defaultSensors
-  const windowMs = request.windowMs ?? 5000
+  const windowMs = request.windowMs ?? defaults.windowMs
   const modelConfig: ModelConfigInput = paper
     ? ({ ...request.model, kind: 'paper' } as ModelConfigInput)
     : ({ ...request.model, kind: 'native-rate', sensors, windowSeconds: windowMs / 1000 } as ModelConfigInput)
   const parsedModel = parseModelConfig(modelConfig)
-  const base = paper ? paperTrainingOptions : nativeTraining
+  // Both presets share the training loop's schedule (plateau 0.5/5); what a request may set is the preset's.
   const training: TrainingOptions = {
-    ...base,
-    epochs: request.epochs ?? base.epochs,
-    batchSize: request.batchSize ?? base.batchSize,
-    learningRate: request.learningRate ?? base.learningRate,
-    weightDecay: request.weightDecay ?? base.weightDecay,
-    earlyStoppingPatience: request.patience ?? base.earlyStoppingPatience,
-    restoreBest: request.restoreBest ?? base.restoreBest,
+    ...paperTrainingOptions,
+    epochs: request.epochs ?? defaults.epochs,
+    batchSize: request.batchSize ?? defaults.batchSize,
+    learningRate: request.learningRate ?? defaults.learningRate,
+    weightDecay: request.weightDecay ?? defaults.weightDecay,
+    earlyStoppingPatience: request.patience ?? defaults.patience,
+    restoreBest: request.restoreBest ?? defaults.restoreBest,
     classWeights: new Array<number>(parsedModel.classes).fill(1)
   }
-  const protocol: Protocol = request.protocol ?? (paper ? 'groups' : 'loso')
+  const protocol: Protocol = request.protocol ?? defaults.protocol
   if (request.groups && protocol !== 'groups') {
     throw new ValidationError(
       `--groups goes with --protocol groups (or the paper preset's default), not ${protocol}`,
@@ -81,8 +72,8 @@ export function resolveRun(request: TrainRequest): ResolvedRun {
     windows: {
       preset: request.preset,
       target: request.target,
-      labelSource: request.labelSource ?? 'external',
-      threshold: request.threshold ?? 2,
+      labelSource: request.labelSource ?? defaults.labelSource,
+      threshold: request.threshold ?? defaults.threshold,
       windowMs,
       points: paper ? (parsedModel.kind === 'paper' ? parsedModel.steps : 20) : 20,
       sensors,
@@ -95,12 +86,12 @@ export function resolveRun(request: TrainRequest): ResolvedRun {
     settings: {
       modelConfig: parsedModel,
       training,
-      classWeighting: request.classWeighting ?? (paper ? 'none' : 'balanced'),
-      normalize: request.normalize ?? !paper,
+      classWeighting: request.classWeighting ?? defaults.classWeighting,
+      normalize: request.normalize ?? defaults.normalize,
       augment:
         request.augment === undefined ? (paper ? paperAugmentation : nativeAugmentation) : request.augment,
-      validationFraction: request.validationFraction ?? 0.2,
-      ensemble: request.ensemble ?? (paper ? 5 : 1),
+      validationFraction: request.validationFraction ?? defaults.validationFraction,
+      ensemble: request.ensemble ?? defaults.ensemble,
       seed: request.seed
     },
     backend: request.backend,

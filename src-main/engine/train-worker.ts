@@ -1,18 +1,10 @@
 import { parentPort } from 'node:worker_threads'
 import { serializeError } from '../errors'
-import type { TrainRequest } from '../ipc/contract/engine'
 import { StudyStore } from '../store/study-store'
 import { useBackend } from './backend'
 import { runFold } from './evaluation/fold-runner'
 import { runTraining } from './run-training'
-import type { WorkerReply, WorkerRequest } from './training/worker-messages'
-
-/** What main sends for a whole run: the worker opens the study itself and only reads from it. */
-export interface WorkerRunRequest {
-  studyPath: string
-  sqliteBinding?: string
-  train: TrainRequest
-}
+import type { FoldReply, RunReply, WorkerRequest } from './training/worker-messages'
 
 /**
  * Entry of a training worker thread (out/main/train-worker.js). It runs one task at a time: a whole run
@@ -21,7 +13,7 @@ export interface WorkerRunRequest {
 const port = parentPort
 if (port) {
   let controller: AbortController | null = null
-  const post = (reply: WorkerReply) => port.postMessage(reply)
+  const post = (reply: FoldReply | RunReply) => port.postMessage(reply)
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'cancel') {
       controller?.abort()
@@ -29,28 +21,30 @@ if (port) {
     }
     controller = new AbortController()
     const signal = controller.signal
-    const work = async (): Promise<unknown> => {
+    const work = async (): Promise<FoldReply | RunReply> => {
       if (message.type === 'fold') {
         const choice = await useBackend(message.backend)
         post({ type: 'backend', ...choice })
-        return runFold(message.task, {
+        const result = await runFold(message.task, {
           signal,
           onProgress: (progress) => post({ type: 'progress', progress })
         })
+        return { type: 'result', result }
       }
-      const request = message.request as WorkerRunRequest
+      const request = message.request
       const study = new StudyStore(request.studyPath, { nativeBinding: request.sqliteBinding })
       try {
-        return await runTraining(study, request.train, {
+        const result = await runTraining(study, request.train, {
           signal,
           onProgress: (progress) => post({ type: 'progress', progress })
         })
+        return { type: 'result', result }
       } finally {
         study.close()
       }
     }
     work().then(
-      (result) => post({ type: 'result', result }),
+      (reply) => post(reply),
       (error: unknown) => post({ type: 'error', error: serializeError(error) })
     )
   })

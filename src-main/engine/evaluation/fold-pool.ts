@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads'
 import { CancelledError, EmohealError } from '../../errors'
 import { configureThreadPools, threadsPerJob, type BackendPreference } from '../backend'
-import type { WorkerReply, WorkerRequest } from '../training/worker-messages'
-import type { FoldHooks, FoldProgress, FoldResult, FoldTask } from './fold-runner'
+import type { FoldReply, WorkerRequest } from '../training/worker-messages'
+import type { FoldHooks, FoldResult, FoldTask } from './fold-runner'
 
 export interface PoolOptions extends FoldHooks {
   jobs: number
@@ -32,14 +32,14 @@ export async function runFoldsInWorkers(tasks: FoldTask[], options: PoolOptions)
         if (options.signal?.aborted) throw new CancelledError('training was cancelled')
         const task = tasks[next++]
         results[task.index] = await new Promise<FoldResult>((resolve, reject) => {
-          const onMessage = (reply: WorkerReply) => {
-            if (reply.type === 'progress') options.onProgress?.(reply.progress as FoldProgress)
+          const onMessage = (reply: FoldReply) => {
+            if (reply.type === 'progress') options.onProgress?.(reply.progress)
             else if (reply.type === 'backend') options.onBackend?.({ name: reply.name, why: reply.why })
             else {
               worker.off('message', onMessage)
               worker.off('error', reject)
               worker.off('exit', onExit)
-              if (reply.type === 'result') resolve(reply.result as FoldResult)
+              if (reply.type === 'result') resolve(reply.result)
               else
                 reject(
                   reply.error.name === 'CancelledError'

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../errors'
+import { defaultKFolds } from '../../ipc/contract/presets'
 import { Random } from '../training/random'
 import type { Window } from '../windows/types'
 import {
@@ -31,7 +32,11 @@ export function makeFolds(
       return { folds: losoFolds(windows), groups: null }
     case 'kfold':
       return {
-        folds: stratifiedKFolds(windows, request.folds ?? 5, new Random(request.seed ?? 20240611)),
+        folds: stratifiedKFolds(
+          windows,
+          request.folds ?? defaultKFolds,
+          new Random(request.seed ?? 20240611)
+        ),
         groups: null
       }
     case 'holdout':
