@@ -32,7 +32,7 @@ export interface ResolvedRun {
   jobs: number
 }
 
-const nativeAugmentation: AugmentOptions = { jitter: 0.03, scaling: 0.1, copies: 1 }
+const nativeRateAugmentation: AugmentOptions = { jitter: 0.03, scaling: 0.1, copies: 1 }
 
 /**
  * Fills a request from its preset. `paper` is the published setup: external arousal > 2, 20 points per
@@ -89,7 +89,7 @@ export function resolveRun(request: TrainRequest): ResolvedRun {
       classWeighting: request.classWeighting ?? defaults.classWeighting,
       normalize: request.normalize ?? defaults.normalize,
       augment:
-        request.augment === undefined ? (paper ? paperAugmentation : nativeAugmentation) : request.augment,
+        request.augment === undefined ? (paper ? paperAugmentation : nativeRateAugmentation) : request.augment,
       validationFraction: request.validationFraction ?? defaults.validationFraction,
       ensemble: request.ensemble ?? defaults.ensemble,
       seed: request.seed
