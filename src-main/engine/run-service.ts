@@ -44,6 +44,16 @@ export function recordFinishedRun(models: ModelStore, runId: number, outcome: Ru
   })
 }
 
+/** Records a run that ended without an outcome: cancelled where its error says so, else failed, with why. */
+export function recordEndedRun(
+  models: ModelStore,
+  runId: number,
+  error: { name: string; message: string }
+): TrainingRunRecord {
+  const status = error.name === CancelledError.name ? 'cancelled' : 'failed'
+  return models.finishRun(runId, { status, error: error.message })
+}
+
 /**
  * Training runs of the app: each in its own worker thread so that capture and the UI never wait on it.
  * The run is recorded in training_run from start to end; a model is registered only when the run finished,
@@ -94,13 +104,9 @@ export class RunService {
             return record
           })
         } else if (reply.type === 'error') {
-          const cancelled = reply.error.name === CancelledError.name
           finish(() => {
-            const record = this.models().finishRun(runId, {
-              status: cancelled ? 'cancelled' : 'failed',
-              error: reply.error.message
-            })
-            finalProgress(cancelled ? 'cancelled' : 'failed', reply.error.message)
+            const record = recordEndedRun(this.models(), runId, reply.error)
+            finalProgress(record.status === 'cancelled' ? 'cancelled' : 'failed', reply.error.message)
             return record
           })
         }

@@ -26,8 +26,6 @@ export interface ServiceOptions {
    * EMOHEAL_BACKEND by default, read when the engine is first set up.
    */
   backend?: { preference: string | undefined; source: string }
-  /** The built training worker, where not beside the running bundle (tests). */
-  trainWorkerPath?: () => string
 }
 
 /**
@@ -43,8 +41,7 @@ export function createServices(context: AppContext, options: ServiceOptions = {}
   const runs = new RunService({
     study: () => context.study(),
     emit: (progress) => context.emit('train.progress', progress),
-    sqliteBinding: context.options.sqliteBinding,
-    workerPath: options.trainWorkerPath
+    sqliteBinding: context.options.sqliteBinding
   })
   const live = new LiveService({ emit: (name, payload) => context.emit(name, payload) })
   // The model belongs to the study: another study's page must not show its predictions.

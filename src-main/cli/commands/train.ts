@@ -1,8 +1,8 @@
-import { CancelledError, parseOrRefuse, ValidationError } from '../../errors'
+import { parseOrRefuse, ValidationError } from '../../errors'
 import { trainRequestSchema, type TrainRequest } from '../../ipc/contract/engine'
 import { checkTrainingRequest } from '../../engine/training-limits'
 import { runTraining, type RunOutcome } from '../../engine/run-training'
-import { recordFinishedRun } from '../../engine/run-service'
+import { recordEndedRun, recordFinishedRun } from '../../engine/run-service'
 import type { ClassificationMetrics } from '../../engine/evaluation/metrics'
 import { ModelStore } from '../../store/model-store'
 import { integerOption, numberOption, stringOption, type CliCommand, type CliInput } from '../command'
@@ -169,10 +169,7 @@ export const trainCommand: CliCommand = {
         const record = recordFinishedRun(models, run.id, outcome)
         return trainResult(outcome, run.id, record.modelId)
       } catch (error) {
-        models.finishRun(run.id, {
-          status: error instanceof CancelledError ? 'cancelled' : 'failed',
-          error: (error as Error).message
-        })
+        recordEndedRun(models, run.id, error as Error)
         throw error
       } finally {
         process.off('SIGINT', onInterrupt)
