@@ -89,7 +89,11 @@ export function resolveRun(request: TrainRequest): ResolvedRun {
       classWeighting: request.classWeighting ?? defaults.classWeighting,
       normalize: request.normalize ?? defaults.normalize,
       augment:
-        request.augment === undefined ? (paper ? paperAugmentation : nativeRateAugmentation) : request.augment,
+        request.augment === undefined
+          ? paper
+            ? paperAugmentation
+            : nativeRateAugmentation
+          : request.augment,
       validationFraction: request.validationFraction ?? defaults.validationFraction,
       ensemble: request.ensemble ?? defaults.ensemble,
       seed: request.seed
