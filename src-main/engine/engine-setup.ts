@@ -67,7 +67,8 @@ export class EngineSetup {
 
   /** The choice, when it has been asked for (waiting for it if it is being made); null before. */
   async chosenSoFar(): Promise<BackendChoice | null> {
-    return this.choice ? await this.choice : null
+    if (this.choice) return await this.choice
+    return this.listing ? (await this.listing).chosen : null
   }
 
   /** What a worker thread asks for: the backend chosen here, so it does not probe again. */
