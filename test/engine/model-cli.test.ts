@@ -9,7 +9,9 @@ import type { CliCommand, CliInput } from '../../src-main/cli/command'
 import { parseCommandArgs } from '../../src-main/cli/command'
 import { useBackend } from '../../src-main/engine/backend'
 import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
+import { ModelStore } from '../../src-main/store/model-store'
 import { numbers } from './layers-reference'
+import { createPlantedStudy } from './planted-study'
 import { writePaperSafetensors } from './paper-safetensors'
 
 let directory: string
@@ -115,5 +117,36 @@ describe('emoheal model import-torch / export-torch / predict', () => {
       /model.pt: not a readable zip archive/
     )
     expect(existsSync(out)).toBe(false)
+  })
+
+  test('predict --session registers the model directory once, and stores the predictions under its id', async () => {
+    const planted = createPlantedStudy({ participants: ['1', '2'], windowsPerParticipant: 4 })
+    try {
+      const session = planted.study.listSessions()[0]
+      const args = ['--model', modelDir, '--session', String(session.id), '--study', planted.path]
+      const first = await run(predictCommand, args)
+      const again = await run(predictCommand, args)
+      const store = new ModelStore(planted.study.db)
+      const models = store.listModels()
+      // The imported model's manifest says what it predicts: the published external arousal, 5-s windows.
+      expect(models).toHaveLength(1)
+      expect(models[0]).toMatchObject({
+        directory: path.resolve(modelDir),
+        preset: 'paper',
+        target: 'arousal',
+        metrics: { windows: { target: 'arousal', windowMs: 5000, labelSource: 'external', threshold: 2 } }
+      })
+      expect(first).toMatchObject({
+        ok: true,
+        modelId: models[0].id,
+        sessionId: session.id,
+        target: 'arousal'
+      })
+      expect(again.modelId).toBe(models[0].id)
+      expect(first.windows).toBeGreaterThan(0)
+      expect(store.listPredictions(session.id, models[0].id)).toHaveLength(first.windows as number)
+    } finally {
+      planted.close()
+    }
   })
 })
