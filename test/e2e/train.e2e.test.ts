@@ -3,6 +3,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { trainingPresets } from '../../src-main/ipc/contract/presets'
 import {
   browserUnavailableReason,
   openBrowser,
@@ -103,6 +104,13 @@ describe.skipIf(reason !== null)('Train page in Chromium against emoheal serve',
     const { page } = browser
     // A study never trained opens with the published preset.
     await expect.poll(() => page.getByTestId('train-preset').inputValue()).toBe('paper')
+    // Blank fields show the preset's values, as the contract defines them for the engine.
+    const placeholder = () => page.getByTestId('train-epochs').getAttribute('placeholder')
+    expect(await placeholder()).toBe(String(trainingPresets.paper.epochs))
+    await page.getByTestId('train-preset').selectOption('native')
+    await expect.poll(placeholder).toBe(String(trainingPresets.native.epochs))
+    await page.getByTestId('train-preset').selectOption('paper')
+    await expect.poll(placeholder).toBe(String(trainingPresets.paper.epochs))
     // Seeded, so the same out-of-fold mistakes each time.
     await fill(page, 'train-epochs', String(EPOCHS))
     await fill(page, 'train-ensemble', '1')
