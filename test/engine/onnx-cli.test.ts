@@ -1,0 +1,142 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  truncateSync,
+  cpSync,
+  statSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { CliCommand, CliInput } from '../../src-main/cli/command'
+import { parseCommandArgs } from '../../src-main/cli/command'
+import { modelExportOnnxCommand } from '../../src-main/cli/commands/model-onnx'
+import { useBackend } from '../../src-main/engine/backend'
+import { NativeOps } from '../../src-main/engine/layers/native-ops'
+import { OnnxOps } from '../../src-main/engine/onnx/onnx-ops'
+import { backendsPresent } from './backends-present'
+import { createPlantedStudy, type PlantedStudy } from './planted-study'
+import { loadOrt, savedModel } from './onnx-support'
+
+const { ort, reason } = await loadOrt()
+if (!ort) console.log(`[onnx cli] ONNX Runtime checks skipped: ${reason}`)
+const { names } = await backendsPresent({ suite: 'onnx cli', includeCpu: true })
+
+async function run(command: CliCommand, argv: string[]): Promise<Record<string, unknown>> {
+  const { values, positionals } = parseCommandArgs(command, [...argv, '--json'])
+  const input: CliInput = { values, positionals, json: true, progress: () => undefined }
+  return (await command.run(input)) as Record<string, unknown>
+}
+
+test('the ONNX executor writes every NativeOps operation itself, none through the TensorFlow op names', () => {
+  // Private helpers of NativeOps that build TensorFlow attributes; they are only reached through emit.
+  const helpers = new Set(['constructor', 'samePadding', 'convolutionAttributes'])
+  const operations = Object.getOwnPropertyNames(NativeOps.prototype).filter((name) => !helpers.has(name))
+  const own = new Set(Object.getOwnPropertyNames(OnnxOps.prototype))
+  expect(operations.filter((name) => !own.has(name))).toEqual([])
+  expect(() => (new OnnxOps() as unknown as { emit(op: string): void }).emit('Conv2D')).toThrow(
+    /no ONNX form/
+  )
+})
+
+describe('emoheal model export-onnx', () => {
+  let planted: PlantedStudy
+  let directory: string
+  let modelDir: string
+  beforeAll(async () => {
+    await useBackend(names.includes('tensorflow') ? 'tensorflow' : (names[0] ?? 'cpu'))
+    planted = createPlantedStudy({ participants: ['1', '2'], windowsPerParticipant: 3, seed: 3 })
+    const saved = await savedModel(planted.study, { kind: 'native-rate' }, 5)
+    saved.model.dispose()
+    modelDir = saved.directory
+    directory = mkdtempSync(path.join(tmpdir(), 'emoheal-onnx-cli-'))
+  })
+  afterAll(() => {
+    planted?.close()
+    rmSync(directory, { recursive: true, force: true })
+  })
+
+  test('writes the file and reports its inputs', async () => {
+    const out = path.join(directory, 'model.onnx')
+    const result = await run(modelExportOnnxCommand, ['--model', modelDir, '--out', out, '--dtype', 'uint8'])
+    expect(result).toMatchObject({ ok: true, dtype: 'uint8', preset: 'native-rate', members: 1 })
+    expect(statSync(out).size).toBe(result.bytes)
+    expect((result.streams as { name: string }[]).map((s) => s.name)).toEqual(['bvp', 'eda', 'temp', 'acc'])
+    expect(modelExportOnnxCommand.format!(result)).toContain('acc [batch, 160, 3] at 32 Hz')
+    if (ort) {
+      const session = await ort.InferenceSession.create(out, { logSeverityLevel: 3 })
+      expect(session.inputNames).toEqual(['bvp', 'eda', 'temp', 'acc'])
+    }
+    expect(readdirSync(directory)).toEqual(['model.onnx'])
+  })
+
+  const damages: [string, (dir: string) => void, RegExp][] = [
+    [
+      'a truncated weights.bin',
+      (dir) => truncateSync(path.join(dir, 'weights.bin'), 1000),
+      /weights\.bin: holds 1000 bytes/
+    ],
+    [
+      'a model.json that is not JSON',
+      (dir) => writeFileSync(path.join(dir, 'model.json'), '{"format": "layers-'),
+      /model\.json: not JSON/
+    ],
+    [
+      'a manifest with a bad field',
+      (dir) => writeFileSync(path.join(dir, 'manifest.json'), '{"format": "emoheal-model"}'),
+      /manifest\.json: field/
+    ],
+    ['no manifest', (dir) => rmSync(path.join(dir, 'manifest.json')), /manifest\.json is missing/],
+    [
+      'a topology that names an unknown layer',
+      (dir) => {
+        const file = path.join(dir, 'model.json')
+        writeFileSync(file, readFileSync(file, 'utf8').replace('EmohealPytorchGru', 'NoSuchLayer'))
+      },
+      /model\.json: not a model tfjs can build/
+    ]
+  ]
+  test.each(damages)(
+    '%s: a one-line error naming the file, and no file written',
+    async (_, damage, message) => {
+      const broken = path.join(directory, `broken-${_.replace(/\W+/g, '-')}`)
+      cpSync(modelDir, broken, { recursive: true })
+      damage(broken)
+      const out = path.join(directory, 'out', 'broken.onnx')
+      const error = await run(modelExportOnnxCommand, ['--model', broken, '--out', out]).then(
+        () => null,
+        (e: Error) => e
+      )
+      expect(error).not.toBeNull()
+      expect(error!.message).toMatch(message)
+      expect(error!.message).not.toContain('\n')
+      expect(existsSync(path.dirname(out)) ? readdirSync(path.dirname(out)) : []).toEqual([])
+    }
+  )
+
+  test('members configured differently are refused as an ensemble', async () => {
+    const other = await savedModel(planted.study, { kind: 'paper' }, 6)
+    other.model.dispose()
+    const out = path.join(directory, 'mixed.onnx')
+    await expect(
+      run(modelExportOnnxCommand, ['--model', modelDir, '--model', other.directory, '--out', out])
+    ).rejects.toThrow(/ensemble members differ/)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  test('a bad --dtype is refused', async () => {
+    await expect(
+      run(modelExportOnnxCommand, [
+        '--model',
+        modelDir,
+        '--out',
+        path.join(directory, 'x.onnx'),
+        '--dtype',
+        'int4'
+      ])
+    ).rejects.toThrow(/--dtype must be one of float32, float16, uint8/)
+  })
+})
