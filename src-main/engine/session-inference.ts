@@ -54,7 +54,7 @@ export function normalizationFor(manifest: ModelManifest, participant: string | 
  * The windows a session is predicted on: those ending at its report times where it has reports (so that
  * predictions sit beside the labels), else back-to-back windows over its recording.
  */
-function endTimesOf(study: StudyStore, sessionId: number, windowMs: number): number[] {
+export function endTimesOf(study: StudyStore, sessionId: number, windowMs: number): number[] {
   const reported = windowLabels(study, sessionId, { source: 'external', windowMs }).map(
     (window) => window.endMs
   )

@@ -15,12 +15,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { CliCommand, CliInput } from '../../src-main/cli/command'
 import { parseCommandArgs } from '../../src-main/cli/command'
 import { modelExportOnnxCommand } from '../../src-main/cli/commands/model-onnx'
+import { predictCommand } from '../../src-main/cli/commands/predict'
 import { useBackend } from '../../src-main/engine/backend'
 import { NativeOps } from '../../src-main/engine/layers/native-ops'
 import { OnnxOps } from '../../src-main/engine/onnx/onnx-ops'
 import { backendsPresent } from './backends-present'
 import { createPlantedStudy, type PlantedStudy } from './planted-study'
-import { loadOrt, savedModel } from './onnx-support'
+import { loadOrt, maxDifference, predictPrepared, savedModel, studyWindows } from './onnx-support'
 
 const { ort, reason } = await loadOrt()
 if (!ort) console.log(`[onnx cli] ONNX Runtime checks skipped: ${reason}`)
@@ -71,8 +72,60 @@ describe('emoheal model export-onnx', () => {
       const session = await ort.InferenceSession.create(out, { logSeverityLevel: 3 })
       expect(session.inputNames).toEqual(['bvp', 'eda', 'temp', 'acc'])
     }
-    expect(readdirSync(directory)).toEqual(['model.onnx'])
+    expect(readdirSync(directory).filter((name) => name.startsWith('.'))).toEqual([])
   })
+
+  test.skipIf(!ort)(
+    'predict --model FILE.onnx takes raw windows as JSON and a recorded session',
+    async () => {
+      const out = path.join(directory, 'predict.onnx')
+      await run(modelExportOnnxCommand, ['--model', modelDir, '--out', out])
+      const { loadModel } = await import('../../src-main/engine/model-files')
+      const { model, manifest } = await loadModel(modelDir)
+      const { set, prepared, raw, streams } = studyWindows(planted.study, manifest)
+      const expected = predictPrepared(model, prepared, set)
+      model.dispose()
+      const windows = raw.map((window) =>
+        Object.fromEntries(
+          streams.map((stream, s) => [
+            stream.name,
+            Array.from({ length: stream.samples }, (_, k) =>
+              Array.from(window[s].subarray(k * stream.channels, (k + 1) * stream.channels))
+            )
+          ])
+        )
+      )
+      const input = path.join(directory, 'windows.json')
+      writeFileSync(input, JSON.stringify({ windows }))
+      const result = await run(predictCommand, ['--model', out, '--input', input])
+      expect(result).toMatchObject({ ok: true, runtime: 'onnxruntime', windows: raw.length })
+      expect(maxDifference(result.probabilities as number[][], expected)).toBeLessThan(1e-5)
+      expect(predictCommand.format!(result).split('\n')).toHaveLength(raw.length)
+
+      const session = await run(predictCommand, [
+        '--model',
+        out,
+        '--session',
+        String(set.windows[0].sessionId),
+        '--study',
+        planted.path
+      ])
+      const predictions = session.predictions as { windowEndMs: number; probabilities: number[] }[]
+      const first = set.windows.filter((window) => window.sessionId === set.windows[0].sessionId)
+      expect(predictions.map((p) => p.windowEndMs)).toEqual(first.map((window) => window.endMs))
+      expect(
+        maxDifference(
+          predictions.map((p) => p.probabilities),
+          expected.slice(0, first.length)
+        )
+      ).toBeLessThan(1e-5)
+
+      writeFileSync(input, JSON.stringify({ windows: [{ ...windows[0], eda: windows[0].eda.slice(1) }] }))
+      await expect(run(predictCommand, ['--model', out, '--input', input])).rejects.toThrow(
+        /windows\[0\]\.eda must hold 20 samples \(4 Hz over the window\), got 19/
+      )
+    }
+  )
 
   const damages: [string, (dir: string) => void, RegExp][] = [
     [

@@ -124,3 +124,62 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
     writer.message(14, new ProtoWriter().string(1, key).string(2, value))
   return writer.finish()
 }
+
+/** Reads the varint at `at`; returns it and the next offset. */
+function readVarint(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0
+  let scale = 1
+  for (;;) {
+    if (at >= bytes.length) throw new Error('truncated varint')
+    const byte = bytes[at++]
+    value += (byte & 0x7f) * scale
+    if (byte < 0x80) return [value, at]
+    scale *= 128
+  }
+}
+
+/** The top-level fields of a message: field number, wire type and, for length-delimited ones, the bytes. */
+function* fields(bytes: Uint8Array): Generator<{ field: number; data: Uint8Array | null; value: number }> {
+  let at = 0
+  while (at < bytes.length) {
+    const [tag, next] = readVarint(bytes, at)
+    at = next
+    const field = Math.floor(tag / 8)
+    const wire = tag & 7
+    if (wire === 0) {
+      const [value, after] = readVarint(bytes, at)
+      at = after
+      yield { field, data: null, value }
+    } else if (wire === 2) {
+      const [length, after] = readVarint(bytes, at)
+      if (after + length > bytes.length) throw new Error(`field ${field} runs past the end`)
+      yield { field, data: bytes.subarray(after, after + length), value: length }
+      at = after + length
+    } else if (wire === 5) {
+      at += 4
+      yield { field, data: null, value: 0 }
+    } else if (wire === 1) {
+      at += 8
+      yield { field, data: null, value: 0 }
+    } else {
+      throw new Error(`wire type ${wire} at byte ${at}`)
+    }
+  }
+}
+
+/** ModelProto.metadata_props of a serialized model (the rest is left to ONNX Runtime to read). */
+export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const decoder = new TextDecoder()
+  const metadata: Record<string, string> = {}
+  for (const { field, data } of fields(bytes)) {
+    if (field !== 14 || !data) continue
+    let key = ''
+    let value = ''
+    for (const entry of fields(data)) {
+      if (entry.field === 1 && entry.data) key = decoder.decode(entry.data)
+      if (entry.field === 2 && entry.data) value = decoder.decode(entry.data)
+    }
+    metadata[key] = value
+  }
+  return metadata
+}
