@@ -53,6 +53,11 @@ export interface OnnxGraphOptions {
   /** Whose normalization statistics the graph applies; default the pooled training statistics. */
   participant?: string
   appVersion: string
+  /**
+   * Take the model's own inputs, already prepared (resampled, normalized), instead of raw streams: the form the
+   * app's live inference feeds its predictors.
+   */
+  modelInputs?: boolean
 }
 
 /** The streams an exported graph reads, in input order. */
@@ -207,15 +212,20 @@ export function buildOnnxGraph(members: OnnxExportMember[], options: OnnxGraphOp
     )
   const streams = rawStreamsOf(manifest)
   const ops = new OnnxOps()
-  const raw = streams.map((stream) => ({
-    name: stream.name,
-    shape: [symbolicBatch, stream.samples, stream.channels]
-  }))
+  const raw = options.modelInputs
+    ? members[0].model.inputs.map((input, i) => ({
+        name: `input${i}`,
+        shape: [symbolicBatch, ...(input.shape.slice(1) as number[])]
+      }))
+    : streams.map((stream) => ({
+        name: stream.name,
+        shape: [symbolicBatch, stream.samples, stream.channels]
+      }))
   ops.setBatchSource(raw[0])
   const quantized: QuantizedTensor[] = []
   const logits = members.map((member, index) => {
     const stats = normalizationFor(member.manifest, options.participant ?? null)
-    let inputs = preprocess(ops, member.manifest, streams, raw, stats)
+    let inputs = options.modelInputs ? raw : preprocess(ops, member.manifest, streams, raw, stats)
     const modelInputs = member.model.inputs.map((input) => input.shape.slice(1).join('x'))
     inputs.forEach((input, i) => {
       if (input.shape.slice(1).join('x') !== modelInputs[i])
@@ -278,10 +288,10 @@ export function buildOnnxGraph(members: OnnxExportMember[], options: OnnxGraphOp
   const read = new Set(ops.nodes.flatMap((node) => node.inputs))
   const initializers = ops.initializers.filter((tensor) => read.has(tensor.name))
   const classes = manifest.labels.length
-  const inputs: OnnxValueInfo[] = streams.map((stream) => ({
-    name: stream.name,
+  const inputs: OnnxValueInfo[] = raw.map((input) => ({
+    name: input.name,
     type: OnnxType.float,
-    dims: ['batch', stream.samples, stream.channels]
+    dims: ['batch', ...input.shape.slice(1)]
   }))
   const outputs: OnnxValueInfo[] = ['logits', 'probabilities'].map((name) => ({
     name,
