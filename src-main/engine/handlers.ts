@@ -9,6 +9,7 @@ import { backendPreferences } from './backend'
 import { runEngineTask } from './engine-tasks'
 import { RunService } from './run-service'
 import { checkTrainingRequest } from './training-limits'
+import { exportOnnx } from './onnx/export-onnx'
 import { exportTorchModel } from './torch'
 
 // One run service per app context (a process has one), created on first use.
@@ -108,6 +109,19 @@ export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {
   },
   'models.exportTorch': ({ id, file }, context) =>
     exportTorchModel(models(context).getModel(id).directory, file),
+  'models.exportOnnx': async ({ id, file, dtype }, context) => {
+    const result = await exportOnnx([models(context).getModel(id).directory], file, {
+      dtype,
+      appVersion: context.options.version
+    })
+    return {
+      file: result.file,
+      bytes: result.bytes,
+      dtype: result.dtype,
+      preset: result.preset,
+      nodes: result.nodes
+    }
+  },
   'review.list': ({ runId, minConfidence, limit }, context) =>
     reviewOf(models(context), runId, minConfidence, limit)
 }

@@ -16,7 +16,12 @@ import type { CliCommand, CliInput } from '../../src-main/cli/command'
 import { parseCommandArgs } from '../../src-main/cli/command'
 import { modelExportOnnxCommand } from '../../src-main/cli/commands/model-onnx'
 import { predictCommand } from '../../src-main/cli/commands/predict'
+import { AppContext } from '../../src-main/app-context'
 import { useBackend } from '../../src-main/engine/backend'
+import { dispatch } from '../../src-main/ipc/dispatch'
+import { createHandlers } from '../../src-main/ipc/handlers'
+import { createServices } from '../../src-main/services/app-services'
+import { ModelStore } from '../../src-main/store/model-store'
 import { NativeOps } from '../../src-main/engine/layers/native-ops'
 import { OnnxOps } from '../../src-main/engine/onnx/onnx-ops'
 import { backendsPresent } from './backends-present'
@@ -179,6 +184,39 @@ describe('emoheal model export-onnx', () => {
       run(modelExportOnnxCommand, ['--model', modelDir, '--model', other.directory, '--out', out])
     ).rejects.toThrow(/ensemble members differ/)
     expect(existsSync(out)).toBe(false)
+  })
+
+  test('the registry exports a model as ONNX over IPC (the Export ONNX button), arguments validated', async () => {
+    const context = new AppContext({ defaultStudyPath: '/nonexistent', transport: 'serve', version: '7.7.7' })
+    const handlers = createHandlers(createServices(context))
+    context.openStudy(planted.path)
+    try {
+      const record = new ModelStore(planted.study.db).registerModel({
+        name: 'native test',
+        directory: modelDir,
+        preset: 'native',
+        target: 'arousal',
+        config: {},
+        metrics: {}
+      })
+      const file = path.join(directory, 'ipc.onnx')
+      const outcome = await dispatch(handlers, context, 'models.exportOnnx', {
+        id: record.id,
+        file,
+        dtype: 'float16'
+      })
+      expect(outcome).toMatchObject({ ok: true, value: { file, dtype: 'float16', preset: 'native-rate' } })
+      expect(statSync(file).size).toBe((outcome as { value: { bytes: number } }).value.bytes)
+      expect(readFileSync(file).toString('latin1')).toContain('7.7.7')
+      const refused = await dispatch(handlers, context, 'models.exportOnnx', {
+        id: record.id,
+        file,
+        dtype: 'int4'
+      })
+      expect(refused).toMatchObject({ ok: false, error: { name: 'ValidationError' } })
+    } finally {
+      context.close()
+    }
   })
 
   test('a bad --dtype is refused', async () => {
