@@ -102,6 +102,8 @@ describe.skipIf(!ort)('emoheal model export-edge: the ONNX edge bundle', () => {
     ])
       expect(card).toContain(`## ${heading}`)
     expect(card).toContain('| bvp | 64 Hz | 320 | 1 |')
+    expect(card).toContain('the normalization.')
+    expect(card).toContain('Mean accuracy 70.0%, weighted F1 0.650; majority-class baseline 60.0%')
     expect(modelExportEdgeCommand.format!(result)).toContain('model-uint8.onnx')
 
     // The app's probabilities for an E4 Connect session imported into a study.

@@ -59,7 +59,14 @@ export async function savedModel(
         ? { hr: 1, eda: 4, temp: 4, bvp: 64, acc: 32 }
         : Object.fromEntries(config.sensors.map((sensor) => [sensor.name, sensor.rateHz])),
     trainingDataHash: null,
-    metrics: { windows: { target: 'arousal', labelSource: 'external', threshold: 2, windowMs: 5000 } },
+    // As the trainer stores them: means and SDs over folds.
+    metrics: {
+      protocol: 'loso',
+      accuracy: { mean: 0.7, sd: 0.05 },
+      weightedF1: { mean: 0.65, sd: 0.04 },
+      majorityAccuracy: { mean: 0.6, sd: 0.02 },
+      windows: { target: 'arousal', labelSource: 'external', threshold: 2, windowMs: 5000 }
+    },
     source: 'test'
   })
   return { directory, model, manifest }

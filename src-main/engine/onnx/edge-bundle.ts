@@ -112,8 +112,16 @@ function evaluationWindows(
 
 const argMax = (row: number[]) => row.indexOf(Math.max(...row))
 
+/** A metric as the trainer stores it: a number, or {mean, sd} over folds. */
+function meanOf(value: unknown): number | null {
+  if (typeof value === 'number') return value
+  const mean = (value as { mean?: unknown } | null)?.mean
+  return typeof mean === 'number' ? mean : null
+}
+
 function percent(value: unknown): string {
-  return typeof value === 'number' ? `${(100 * value).toFixed(1)}%` : '-'
+  const mean = meanOf(value)
+  return mean === null ? '-' : `${(100 * mean).toFixed(1)}%`
 }
 
 function modelCard(
@@ -146,7 +154,7 @@ function modelCard(
     '## How it was evaluated',
     metrics.accuracy !== undefined
       ? `- Protocol: ${typeof protocol === 'string' ? protocol : JSON.stringify(protocol)}\n` +
-        `- Mean accuracy ${percent(metrics.accuracy)}, weighted F1 ${typeof metrics.weightedF1 === 'number' ? metrics.weightedF1.toFixed(3) : '-'}; ` +
+        `- Mean accuracy ${percent(metrics.accuracy)}, weighted F1 ${meanOf(metrics.weightedF1)?.toFixed(3) ?? '-'}; ` +
         `majority-class baseline ${percent(metrics.majorityAccuracy)} on the same folds`
       : '- No evaluation is recorded with this model (imported weights): evaluate it on your own data before use.',
     '',
@@ -158,8 +166,10 @@ function modelCard(
     `Window: ${metadata['emoheal.window_seconds']} s. Samples start at the window's start, at the stream's rate ` +
       '(a stream with jitter is interpolated onto that grid first, as predict.py does). The graph does the rest: ' +
       (manifest.config.kind === 'paper'
-        ? "the acceleration magnitude, the linear resampling of every stream to the model's points, the normalization."
-        : 'the normalization.'),
+        ? `the acceleration magnitude, the linear resampling of every stream to the model's points${manifest.normalization ? ', the normalization' : ''}.`
+        : manifest.normalization
+          ? 'the normalization.'
+          : 'nothing: the model takes the values as they are.'),
     'Outputs: `logits` and `probabilities`, [batch, classes]. The batch size is free.',
     '',
     '## Files',
