@@ -182,7 +182,17 @@ export async function predictOnnxSession(file: string, study: StudyStore, sessio
       points: 20,
       sensors
     }
-    const windows = sessionWindowsAt(study, sessionId, endTimesOf(study, sessionId, model.windowMs), options)
+    const windows = sessionWindowsAt(
+      study,
+      sessionId,
+      endTimesOf(
+        study,
+        sessionId,
+        model.windowMs,
+        sensors.map((sensor) => sensor.name)
+      ),
+      options
+    )
     const usable = windows.flatMap((window) =>
       typeof window.inputs === 'string' ? [] : [{ endMs: window.endMs, inputs: window.inputs }]
     )
