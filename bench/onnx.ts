@@ -79,6 +79,19 @@ async function main(): Promise<void> {
       bytes: result.bytes,
       ...figures
     })
+    if (dtype === 'uint8') {
+      // ONNX Runtime keeps DequantizeLinear for quantized kernels unless told to fold it at load.
+      const folded = await ort.InferenceSession.create(file, {
+        ...sessionOptions,
+        extra: { session: { disable_quant_qdq: '1' } }
+      })
+      const foldedFigures = await timed(async () => (await folded.run(feeds)).probabilities.data)()
+      rows.push({
+        runtime: 'onnxruntime, our file (uint8, session.disable_quant_qdq=1)',
+        bytes: result.bytes,
+        ...foldedFigures
+      })
+    }
   }
   if (values['torch-onnx']) {
     const file = values['torch-onnx']

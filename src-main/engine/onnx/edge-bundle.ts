@@ -181,7 +181,9 @@ function modelCard(
     ),
     '',
     `Measured on ${evaluation.description}. float16 holds weights and activations in half precision (the ` +
-      'preprocessing stays float32); uint8 holds weights quantized per output channel, dequantized in the graph.',
+      'preprocessing stays float32); uint8 holds weights quantized per output channel, dequantized in the graph ' +
+      '(with the session option session.disable_quant_qdq = 1, which predict.py sets, ONNX Runtime dequantizes ' +
+      'them once at load and runs the file as fast as float32).',
     '',
     '## Intended use and limits',
     '- Research on emotion recognition from wrist sensors; not a medical device, not for decisions about a person.',

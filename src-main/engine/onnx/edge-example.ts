@@ -81,7 +81,10 @@ def main():
     if len(args) != 2:
         raise SystemExit(__doc__)
     model_file, folder = args
-    session = ort.InferenceSession(model_file, providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    # uint8 files: dequantize the weights once at load rather than at every run.
+    options.add_session_config_entry("session.disable_quant_qdq", "1")
+    session = ort.InferenceSession(model_file, options, providers=["CPUExecutionProvider"])
     meta = session.get_modelmeta().custom_metadata_map
     streams = json.loads(meta["emoheal.inputs"])
     labels = json.loads(meta["emoheal.labels"])

@@ -62,7 +62,12 @@ export async function loadOnnxFile(
   const ort = await loadOrt()
   let session: Ort.InferenceSession
   try {
-    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, ...options })
+    session = await ort.InferenceSession.create(bytes, {
+      logSeverityLevel: 3,
+      // The uint8 files' weights are dequantized once at load instead of at every run (as fast as float32).
+      extra: { session: { disable_quant_qdq: '1' } },
+      ...options
+    })
   } catch (error) {
     throw new FileFormatError(file, `ONNX Runtime cannot load it: ${(error as Error).message.split('\n')[0]}`)
   }
