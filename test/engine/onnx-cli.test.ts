@@ -219,6 +219,33 @@ describe('emoheal model export-onnx', () => {
     }
   })
 
+  test('predict refuses an ONNX file that is truncated, foreign or not ONNX, naming the file', async () => {
+    const out = path.join(directory, 'whole.onnx')
+    await run(modelExportOnnxCommand, ['--model', modelDir, '--out', out])
+    const input = path.join(directory, 'none.json')
+    writeFileSync(input, JSON.stringify({ windows: [] }))
+    const bytes = readFileSync(out)
+    const cases: [string, Uint8Array, RegExp][] = [
+      [
+        'truncated.onnx',
+        bytes.subarray(0, Math.floor(bytes.length / 2)),
+        /truncated\.onnx: not an ONNX model/
+      ],
+      ['text.onnx', new TextEncoder().encode('not a model at all'), /text\.onnx: /],
+      ['empty.onnx', new Uint8Array(0), /empty\.onnx: has no emoheal\.inputs metadata/]
+    ]
+    for (const [name, content, message] of cases) {
+      const file = path.join(directory, name)
+      writeFileSync(file, content)
+      const error = await run(predictCommand, ['--model', file, '--input', input]).then(
+        () => null,
+        (e: Error) => e
+      )
+      expect(error?.message).toMatch(message)
+      expect(error?.message).not.toContain('\n')
+    }
+  })
+
   test('a bad --dtype is refused', async () => {
     await expect(
       run(modelExportOnnxCommand, [
