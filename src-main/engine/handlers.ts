@@ -6,6 +6,7 @@ import type { StudyStore } from '../store/study-store'
 import { runEngineTask } from './engine-tasks'
 import { reviewOf } from './model-registry'
 import { checkTrainingRequest } from './training-limits'
+import { exportOnnx } from './onnx/export-onnx'
 import { exportTorchModel } from './torch'
 
 /** The Train page's calls: runs, the model registry, session prediction, PyTorch import and export. */
@@ -72,6 +73,19 @@ export function engineHandlers(services: AppServices): HandlerMap<keyof typeof e
       return { ...model, tensorsRead, parameterCount }
     },
     'models.exportTorch': ({ id, file }) => exportTorchModel(models.store().getModel(id).directory, file),
+    'models.exportOnnx': async ({ id, file, dtype }, context) => {
+      const result = await exportOnnx([models.store().getModel(id).directory], file, {
+        dtype,
+        appVersion: context.options.version
+      })
+      return {
+        file: result.file,
+        bytes: result.bytes,
+        dtype: result.dtype,
+        preset: result.preset,
+        nodes: result.nodes
+      }
+    },
     'review.list': ({ runId, minConfidence, limit }) => reviewOf(models.store(), runId, minConfidence, limit)
   }
 }

@@ -47,16 +47,25 @@ export function normalizationFor(manifest: ModelManifest, participant: string | 
 
 /**
  * The windows a session is predicted on: those ending at its report times where it has reports (so that
- * predictions sit beside the labels), else back-to-back windows over its recording.
+ * predictions sit beside the labels), else back-to-back windows over its recording: over every stream's span,
+ * or over the spans of `streamNames` where given (the streams a model reads).
  */
-function endTimesOf(study: StudyStore, sessionId: number, windowMs: number): number[] {
+export function endTimesOf(
+  study: StudyStore,
+  sessionId: number,
+  windowMs: number,
+  streamNames?: string[]
+): number[] {
   const reported = windowLabels(study, sessionId, { source: 'external', windowMs }).map(
     (window) => window.endMs
   )
   if (reported.length) return reported
   const session = study.getSession(sessionId)
-  const starts = session.streams.flatMap((stream) => (stream.startMs === null ? [] : [stream.startMs]))
-  const ends = session.streams.flatMap((stream) => (stream.endMs === null ? [] : [stream.endMs]))
+  const streams = streamNames
+    ? session.streams.filter((stream) => streamNames.includes(stream.name))
+    : session.streams
+  const starts = streams.flatMap((stream) => (stream.startMs === null ? [] : [stream.startMs]))
+  const ends = streams.flatMap((stream) => (stream.endMs === null ? [] : [stream.endMs]))
   if (!starts.length) return []
   const from = Math.max(...starts)
   const to = Math.min(...ends)

@@ -214,6 +214,18 @@ describe.skipIf(reason !== null)('Train page in Chromium against emoheal serve',
       .poll(() => existsSync(weights) && statSync(weights).size, { timeout: 20_000 })
       .toBeGreaterThan(213_811 * 4)
 
+    // The same model as one ONNX file with uint8 weights, which ONNX Runtime loads with the raw streams as inputs.
+    const onnxFile = join(directory, 'exported.onnx')
+    await fill(page, 'model-onnx-path', onnxFile)
+    await page.getByTestId('model-onnx-dtype').selectOption('uint8')
+    await page.getByTestId('model-onnx-export').click()
+    await expect.poll(() => existsSync(onnxFile), { timeout: 20_000 }).toBe(true)
+    const ort = await import('onnxruntime-node')
+    const session = await ort.InferenceSession.create(onnxFile, { logSeverityLevel: 3 })
+    expect(session.inputNames).toEqual(['hr', 'eda', 'temp', 'bvp', 'acc'])
+    expect(statSync(onnxFile).size).toBeLessThan(213_811 * 2)
+    await session.release()
+
     await fill(page, 'model-import-path', weights)
     await fill(page, 'model-import-name', 'round trip')
     await page.getByTestId('model-import').click()

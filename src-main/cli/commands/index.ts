@@ -3,6 +3,7 @@ import { sessionsCommand, studyInitCommand, participantAddCommand, sessionAddCom
 import { serveCommand } from './serve'
 import { modelImportTorchCommand, modelExportTorchCommand } from './model'
 import { modelExportEdgeCommand } from './model-edge'
+import { modelExportOnnxCommand } from './model-onnx'
 import { predictCommand } from './predict'
 import { trainCommand } from './train'
 import { backendsCommand } from './backends'
@@ -34,6 +35,7 @@ export const commands: CliCommand[] = [
   modelImportTorchCommand,
   modelExportTorchCommand,
   modelExportEdgeCommand,
+  modelExportOnnxCommand,
   predictCommand,
   trainCommand,
   ...labelCommands

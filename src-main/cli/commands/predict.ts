@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import { FileFormatError, NotFoundError } from '../../errors'
 import { predictWindows, type WindowPrediction } from '../../engine/model/predict-windows'
 import { requireString, stringOption, type CliCommand } from '../command'
+import { isOnnxFile, predictOnnxWindows } from '../../engine/onnx/onnx-predictor'
 import { chooseBackend } from '../study-option'
 import { predictSessionFromCli } from './predict-session'
 
@@ -19,8 +20,9 @@ async function readJson(file: string): Promise<unknown> {
 
 export const predictCommand: CliCommand = {
   path: ['predict'],
-  summary: 'class probabilities of a model for windows given as JSON',
-  usage: 'predict --model DIR (--input windows.json | --session ID --study FILE) [--backend B] [--json]',
+  summary: 'class probabilities of a model (directory or exported ONNX file) for windows given as JSON',
+  usage:
+    'predict --model DIR|FILE.onnx (--input windows.json | --session ID --study FILE) [--backend B] [--json]',
   options: {
     model: { type: 'string' },
     input: { type: 'string' },
@@ -31,6 +33,9 @@ export const predictCommand: CliCommand = {
     if (stringOption(input.values, 'session') !== undefined) return predictSessionFromCli(input)
     const modelDir = requireString(input.values, 'model')
     const windows = await readJson(requireString(input.values, 'input'))
+    // An exported ONNX file runs on ONNX Runtime, on raw per-stream windows: {"windows": [{"<stream>": ...}]}.
+    if (isOnnxFile(modelDir))
+      return { ok: true, runtime: 'onnxruntime', ...(await predictOnnxWindows(modelDir, windows)) }
     const backend = await chooseBackend(input)
     return { ok: true, backend, ...(await predictWindows(modelDir, windows)) }
   },

@@ -3,12 +3,20 @@ import { loadModel, type ModelManifest } from '../model-files'
 import { inputShapesOf } from '../windows/extract'
 import { windowOptionsOf } from '../session-inference'
 import { createNativePredictor } from '../native-graph/model-function'
+import { createOnnxLivePredictor } from '../onnx/live-predictor'
+
+export type LivePath = 'tensorflow function' | 'onnxruntime' | 'javascript'
 
 export interface LiveModel {
   manifest: ModelManifest
   predictor: FastPredictor
-  /** Which path classifies a window: the whole model as one TensorFlow function, or plain JavaScript. */
-  path: 'tensorflow function' | 'javascript'
+  /**
+   * Which path classifies a window: the whole model as one TensorFlow function, its ONNX graph on ONNX
+   * Runtime, or plain JavaScript.
+   */
+  path: LivePath
+  /** Median ms of one window on each path measured when the run started. */
+  timings: Partial<Record<LivePath, number>>
   /** Frees what the predictor holds; call once the live run ends. */
   release: () => void
 }
@@ -27,28 +35,35 @@ function timeOf(predictor: FastPredictor, window: Float32Array[]): number {
 
 /**
  * A saved model as live inference runs it, on the path that is fastest for one window here, measured when the
- * run starts: on native TensorFlow whose binding registers functions, the whole model as one function (it
- * reads the tfjs model's weights, so the model stays loaded until release) against the plain-JS predictor
- * (which holds a copy of the weights). Measured on a slow 2-core machine: the native-rate model 1.9 against
- * 4.8 ms, the paper model 1.8 against 1.4 ms.
+ * run starts: the plain-JS predictor (which holds a copy of the weights), on native TensorFlow whose binding
+ * registers functions the whole model as one function (it reads the tfjs model's weights, so the model stays
+ * loaded until release), and where onnxruntime-node loads the model's ONNX graph on ONNX Runtime.
  */
 export async function loadLiveModel(directory: string): Promise<LiveModel> {
   const { model, manifest } = await loadModel(directory)
-  let keepModel = false
+  const candidates: { path: LivePath; predictor: FastPredictor; release: () => void }[] = []
+  let best: (typeof candidates)[number] | null = null
   try {
-    const javascript = createFastPredictor(model, manifest.config)
+    candidates.push({
+      path: 'javascript',
+      predictor: createFastPredictor(model, manifest.config),
+      release: () => {}
+    })
     const native = createNativePredictor(model)
-    if (native) {
-      const window = inputShapesOf(windowOptionsOf(manifest)).inputs.map(
-        ({ steps, channels }) => new Float32Array(steps * channels)
-      )
-      if (timeOf(native, window) < timeOf(javascript, window)) {
-        keepModel = true
-        return { manifest, predictor: native, path: 'tensorflow function', release: () => model.dispose() }
-      }
-    }
-    return { manifest, predictor: javascript, path: 'javascript', release: () => {} }
+    if (native) candidates.push({ path: 'tensorflow function', predictor: native, release: () => {} })
+    const onnx = await createOnnxLivePredictor(model, manifest)
+    if (onnx) candidates.push({ path: 'onnxruntime', ...onnx })
+    const window = inputShapesOf(windowOptionsOf(manifest)).inputs.map(
+      ({ steps, channels }) => new Float32Array(steps * channels)
+    )
+    const timings: Partial<Record<LivePath, number>> = {}
+    for (const candidate of candidates) timings[candidate.path] = timeOf(candidate.predictor, window)
+    best = candidates.reduce((a, b) => ((timings[b.path] as number) < (timings[a.path] as number) ? b : a))
+    // The TensorFlow function reads the tfjs model's weights: the model lives as long as it is the one used.
+    const release = best.path === 'tensorflow function' ? () => model.dispose() : best.release
+    return { manifest, predictor: best.predictor, path: best.path, timings, release }
   } finally {
-    if (!keepModel) model.dispose()
+    for (const candidate of candidates) if (candidate !== best) candidate.release()
+    if (best?.path !== 'tensorflow function') model.dispose()
   }
 }

@@ -313,6 +313,19 @@ export const engineCalls = {
   'models.exportTorch': defineCall<{ file: string; parameterCount: number; tensorsWritten: number }>()(
     z.object({ id, file: z.string().min(1) })
   ),
+  'models.exportOnnx': defineCall<{
+    file: string
+    bytes: number
+    dtype: 'float32' | 'float16' | 'uint8'
+    preset: string
+    nodes: number
+  }>()(
+    z.object({
+      id,
+      file: z.string().min(1).max(4096),
+      dtype: z.enum(['float32', 'float16', 'uint8']).default('float32')
+    })
+  ),
   'review.list': defineCall<ReviewItemView[]>()(
     z.object({
       runId: id.optional(),

@@ -23,7 +23,7 @@ export interface LiveModelView {
   /** The streams the model reads. */
   streams: string[]
   /** How one window is classified: the whole model as one TensorFlow function, or plain JavaScript. */
-  predictor: 'tensorflow function' | 'javascript'
+  predictor: 'tensorflow function' | 'onnxruntime' | 'javascript'
 }
 
 export interface LiveTickBase {

@@ -40,6 +40,10 @@ export const useModelsStore = defineStore('models', () => {
     return call('models.exportTorch', { id, file })
   }
 
+  async function exportOnnx(id: number, file: string, dtype: 'float32' | 'float16' | 'uint8') {
+    return call('models.exportOnnx', { id, file, dtype })
+  }
+
   async function predictSession(sessionId: number, modelId: number) {
     return call('predict.session', { sessionId, modelId })
   }
@@ -70,6 +74,7 @@ export const useModelsStore = defineStore('models', () => {
     activate,
     importTorch,
     exportTorch,
+    exportOnnx,
     predictSession,
     windowPredictions
   }
