@@ -8,7 +8,7 @@ import { trainCommand } from './train'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
 
-import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
+import { importKemoconCommand, importE4Command, importCsvCommand, importEmbracePlusCommand } from './import'
 import { synthCommand } from './synth'
 import { exportBdfCommand, exportCsvCommand, exportEdfCommand, exportKemoconCommand } from './export'
 import { devicesCommand, recordCommand } from './record'
@@ -17,6 +17,7 @@ import { devicesCommand, recordCommand } from './record'
 export const commands: CliCommand[] = [
   importKemoconCommand,
   importE4Command,
+  importEmbracePlusCommand,
   importCsvCommand,
   synthCommand,
   exportKemoconCommand,

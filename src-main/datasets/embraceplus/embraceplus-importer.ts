@@ -1,0 +1,338 @@
+import { readFileSync, statSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
+import type { FileJoinReport } from '../../ipc/contract/datasets'
+import type { ImportedStream, ImportPlan } from '../../store/import-writer'
+import {
+  importPlan,
+  participantReport,
+  round,
+  streamReport,
+  type CountedSession,
+  type ImportReport,
+  type ParticipantReport
+} from '../import-report'
+import { renderList, renderToken } from '../safe-text'
+import { formatBytes, MAX_SIGNAL_FILE_BYTES, SourceFiles } from '../source-files'
+import { biomarkerStreams, readBiomarkerFile, type BiomarkerFile } from './biomarkers'
+import { readEmbraceFile, type EmbraceFile } from './embrace-file'
+import { beatStreams } from './beats'
+import { checkDate, findEmbraceFiles, inDateRange } from './layout'
+import { versionText } from './schema'
+import { DEFAULT_MAX_GAP_S, joinFiles, type JoinedSession } from './sessions'
+import { timezoneName } from './timezone'
+
+export interface EmbracePlusOptions {
+  participant: string
+  from?: string
+  to?: string
+  oneSession?: boolean
+  maxGapS?: number
+}
+
+/** A binary file's bytes, sized first; unlike SourceFiles.read, line ends are never touched. */
+function readBinary(path: string): Buffer {
+  let size: number
+  try {
+    const stat = statSync(path)
+    if (!stat.isFile()) throw new FileFormatError(path, 'not a regular file (a device, a pipe or a folder)')
+    size = stat.size
+  } catch (error) {
+    if (error instanceof FileFormatError) throw error
+    throw new NotFoundError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'path')
+  }
+  if (size > MAX_SIGNAL_FILE_BYTES)
+    throw new FileFormatError(path, `${formatBytes(size)}, above the ${formatBytes(MAX_SIGNAL_FILE_BYTES)} one file may have`)
+  return readFileSync(path)
+}
+
+/** The bucket folder <participantID>-<deviceSn> a biomarker CSV sits in (…/digital_biomarkers/aggregated_per_minute/x.csv). */
+function biomarkerOwner(path: string): string {
+  return basename(dirname(dirname(dirname(path))))
+}
+
+function localText(ms: number, offsetS: number): string {
+  return new Date(ms + offsetS * 1000).toISOString().slice(0, 16).replace('T', ' ')
+}
+
+function joinReport(session: JoinedSession): FileJoinReport {
+  const empty = new Map<string, number>()
+  for (const file of session.files) for (const name of file.empty) empty.set(name, (empty.get(name) ?? 0) + 1)
+  return {
+    device: session.device,
+    count: session.files.length,
+    first: session.files[0].name,
+    last: session.files[session.files.length - 1].name,
+    schemaVersions: [...new Set(session.files.map((file) => versionText(file.version)))],
+    timezoneOffsetS: session.files[0].timezoneS,
+    emptyStreams: [...empty].map(([name, files]) => ({ name, files })),
+    gaps: session.pauses.map((pause) => ({
+      startMs: pause.startMs,
+      endMs: pause.endMs,
+      seconds: round((pause.endMs - pause.startMs) / 1000, 3)
+    })),
+    largestOverlapS: round(Math.max(0, session.largestOverlapMs) / 1000, 3),
+    overlapSamplesDropped: session.streams.reduce((sum, stream) => sum + stream.overlapDropped, 0),
+    systolicPeaks: session.peaksNs.length
+  }
+}
+
+interface PlannedSession {
+  joined: JoinedSession
+  session: CountedSession
+  report: ParticipantReport
+}
+
+function planSession(joined: JoinedSession, participant: string): PlannedSession {
+  const first = joined.files[0]
+  const zone = timezoneName(first.timezoneS)
+  const problems = [...joined.problems]
+  if (zone.approximate)
+    problems.push(`timezone offset ${first.timezoneS} s has no IANA zone; the session is kept in UTC`)
+  const offsets = new Set(joined.files.map((file) => file.timezoneS))
+  if (offsets.size > 1)
+    problems.push(`the files give several timezone offsets (${[...offsets].join(', ')} s); the session uses the first`)
+  const streams: ImportedStream[] = []
+  const report = participantReport(participant, null, problems)
+  for (const stream of joined.streams) {
+    const imported: ImportedStream = {
+      name: stream.name,
+      unit: stream.unit,
+      rateHz: stream.nominalHz,
+      channels: stream.kind.channels,
+      times: stream.times,
+      samples: stream.samples,
+      measuredRateHz: stream.measuredHz,
+      gaps: stream.gaps
+    }
+    if (stream.times.length === 0) continue
+    streams.push(imported)
+    const info = streamReport(imported, `${joined.files.length} files (rawData.${stream.kind.field})`, {
+      duplicatesRemoved: stream.overlapDropped,
+      outOfOrderRows: 0,
+      missingValues: stream.invalidDropped
+    })
+    info.nominalHz = stream.nominalHz
+    info.measuredHz = round(stream.measuredHz, 4)
+    report.streams.push(info)
+    if (Math.abs(stream.measuredHz / stream.nominalHz - 1) > 0.02)
+      problems.push(
+        `${stream.name}: the files' rates (${stream.fileRates.map((r) => +r.toFixed(4)).join('..')} Hz) are off the nominal ${stream.nominalHz} Hz by more than 2%`
+      )
+    if (stream.invalidDropped > 0)
+      problems.push(`${stream.name}: ${stream.invalidDropped} samples that are not numbers left out as gaps`)
+  }
+  const beats = beatStreams(joined.peaksNs)
+  for (const beat of beats.streams) {
+    streams.push(beat)
+    report.streams.push(
+      streamReport(beat, `${joined.files.length} files (rawData.systolicPeaks)`, {
+        duplicatesRemoved: beat.name === 'systolic_peaks' ? joined.duplicatePeaks : 0,
+        outOfOrderRows: 0,
+        missingValues: 0
+      })
+    )
+  }
+  if (beats.implausible > 0)
+    problems.push(
+      `${beats.implausible} intervals between systolic peaks outside ${beats.range} s (missed beats) are not inter-beat intervals; the peaks are kept`
+    )
+  const markers = joined.tagsMs.map((timeMs, index) => ({ timeMs, label: `tag ${index + 1}`, source: 'embraceplus' }))
+  const join = joinReport(joined)
+  report.files = join
+  const model = first.deviceModel
+  const name = `EmbracePlus ${joined.device} ${localText(startOf(streams, markers), first.timezoneS)}`
+  report.sessionName = name
+  const session: CountedSession = {
+    participantCode: participant,
+    name,
+    startMs: 0,
+    timezone: zone.name,
+    durationMs: 0,
+    notes:
+      `${model} ${joined.device}, schema ${join.schemaVersions.join(', ')}, firmware ${first.firmware}; ` +
+      `${join.count} files (${join.first} .. ${join.last}); timezone offset ${first.timezoneS} s`,
+    streams,
+    markers,
+    annotations: [],
+    annotationCount: 0,
+    markerCount: markers.length
+  }
+  return { joined, session, report }
+}
+
+function startOf(streams: ImportedStream[], markers: { timeMs: number }[]): number {
+  let start = Infinity
+  for (const stream of streams) if (stream.times.length > 0) start = Math.min(start, stream.times[0])
+  for (const marker of markers) start = Math.min(start, marker.timeMs)
+  return start
+}
+
+function finishSpan(session: CountedSession): void {
+  let start = Infinity
+  let end = -Infinity
+  for (const stream of session.streams) {
+    if (stream.times.length === 0) continue
+    start = Math.min(start, stream.times[0])
+    end = Math.max(end, stream.times[stream.times.length - 1])
+  }
+  for (const marker of session.markers) {
+    start = Math.min(start, marker.timeMs)
+    end = Math.max(end, marker.timeMs)
+  }
+  session.startMs = Math.floor(start)
+  session.durationMs = Math.round(end - Math.floor(start))
+}
+
+/** Puts each measure's per-minute rows beside the raw streams of the session they fall nearest to. */
+function addBiomarkers(planned: PlannedSession[], files: BiomarkerFile[], participant: string, problems: string[]): PlannedSession[] {
+  const byMeasure = new Map<string, BiomarkerFile[]>()
+  for (const file of files) byMeasure.set(file.measure, [...(byMeasure.get(file.measure) ?? []), file])
+  const extra: PlannedSession[] = []
+  for (const [measure, measureFiles] of [...byMeasure].sort()) {
+    const { streams, missingMinutes } = biomarkerStreams(measureFiles)
+    if (missingMinutes.size > 0)
+      problems.push(
+        `${measure}: minutes without a value, by missing_value_reason: ${[...missingMinutes].map(([reason, n]) => `${reason} ${n}`).join(', ')} (kept as bm_…_missing)`
+      )
+    for (const stream of streams) {
+      if (planned.length === 0 && extra.length === 0) {
+        const report = participantReport(participant, `EmbracePlus biomarkers ${participant}`)
+        extra.push({
+          joined: undefined as unknown as JoinedSession,
+          report,
+          session: {
+            participantCode: participant,
+            name: `EmbracePlus biomarkers ${participant}`,
+            startMs: 0,
+            timezone: 'UTC',
+            durationMs: 0,
+            notes: 'per-minute digital biomarkers without raw data',
+            streams: [],
+            markers: [],
+            annotations: [],
+            annotationCount: 0,
+            markerCount: 0
+          }
+        })
+      }
+      const targets = planned.length > 0 ? planned : extra
+      // Rows go to the nearest session by time, so that no minute is lost between sessions.
+      const spans = targets.map((target) => {
+        const times = target.session.streams.flatMap((s) => (s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []))
+        return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
+      })
+      const owner = Int32Array.from(stream.times, (t) => {
+        let best = 0
+        let bestDistance = Infinity
+        spans.forEach(([from, to], index) => {
+          const distance = t < from ? from - t : t > to ? t - to : 0
+          if (distance < bestDistance) {
+            best = index
+            bestDistance = distance
+          }
+        })
+        return best
+      })
+      const channels = stream.channels.length
+      targets.forEach((target, index) => {
+        const keep: number[] = []
+        owner.forEach((o, i) => o === index && keep.push(i))
+        if (keep.length === 0) return
+        const part: ImportedStream = {
+          name: stream.name,
+          unit: stream.unit,
+          rateHz: 1 / 60,
+          channels: stream.channels,
+          times: Float64Array.from(keep, (i) => stream.times[i]),
+          samples: Float32Array.from({ length: keep.length * channels }, (_, k) => stream.samples[keep[Math.floor(k / channels)] * channels + (k % channels)])
+        }
+        if (stream.name.endsWith('_missing')) part.rateHz = 0
+        target.session.streams.push(part)
+        target.report.streams.push(
+          streamReport(part, measureFiles.map((file) => file.name).join(', '), { duplicatesRemoved: 0, outOfOrderRows: 0, missingValues: 0 })
+        )
+      })
+    }
+  }
+  return extra
+}
+
+/**
+ * Reads an EmbracePlus download (Avro raw data and per-minute biomarker CSVs) of one participant into an
+ * import plan: files joined into sessions per device, every stream in stored units, peaks and tags merged.
+ */
+export function planEmbracePlusImport(
+  path: string,
+  options: EmbracePlusOptions,
+  progress?: (line: string) => void
+): ImportPlan & { report: ImportReport } {
+  const participant = options.participant.trim()
+  if (participant === '') throw new ValidationError('a participant id is required (enrollment.participantID in the files)', 'participant')
+  checkDate(options.from, 'from')
+  checkDate(options.to, 'to')
+  if (options.from && options.to && options.from > options.to)
+    throw new ValidationError(`--from ${options.from} is after --to ${options.to}`, 'from')
+  const maxGapS = options.maxGapS ?? DEFAULT_MAX_GAP_S
+  const found = findEmbraceFiles(path)
+  const sources = new SourceFiles()
+  const participantsFound = new Set<string>()
+  const selected: EmbraceFile[] = []
+  const avro = found.avro.filter((file) => inDateRange(file.date, options.from, options.to))
+  avro.forEach((entry, index) => {
+    if (index % 24 === 0) progress?.(`reading ${entry.name} (${index + 1} of ${avro.length})`)
+    const buffer = readBinary(entry.path)
+    const file = readEmbraceFile(buffer, entry.path, entry.name)
+    participantsFound.add(file.participant)
+    if (file.participant !== participant) return
+    if (entry.date === undefined && file.sensors.length > 0) {
+      const date = new Date(Math.min(...file.sensors.map((s) => s.startMs))).toISOString().slice(0, 10)
+      if (!inDateRange(date, options.from, options.to)) return
+    }
+    // By name, not folder: the same files copied elsewhere are the same data.
+    sources.add(`embraceplus/${basename(entry.path)}`, buffer)
+    selected.push(file)
+  })
+  const biomarkerFiles: BiomarkerFile[] = []
+  for (const entry of found.biomarkers.filter((file) => inDateRange(file.date, options.from, options.to))) {
+    const owner = biomarkerOwner(entry.path)
+    const folderParticipant = /^(.*)-[^-]+$/.exec(owner)?.[1]
+    if (folderParticipant !== undefined) participantsFound.add(folderParticipant)
+    const mine = folderParticipant === participant || (folderParticipant === undefined && basename(entry.path).startsWith(`${participant}_`))
+    if (!mine) continue
+    const buffer = sources.read(entry.path, `embraceplus/${basename(entry.path)}`)
+    biomarkerFiles.push(readBiomarkerFile(buffer, entry.path, entry.name))
+  }
+  const everyone = [...participantsFound].sort()
+  if (selected.length === 0 && biomarkerFiles.length === 0) {
+    const range = options.from || options.to ? ` between ${options.from ?? 'the start'} and ${options.to ?? 'the end'}` : ''
+    throw new NotFoundError(
+      `${path}: no EmbracePlus data of participant ${renderToken(participant, 64)}${range}` +
+        (everyone.length > 0 ? ` (participants found: ${renderList(everyone)})` : ''),
+      'participant'
+    )
+  }
+  progress?.(`joining ${selected.length} files into sessions`)
+  const planned = joinFiles(selected, { maxGapS, oneSession: options.oneSession ?? false }).map((joined) =>
+    planSession(joined, participant)
+  )
+  const problems: string[] = []
+  const noSamples = selected.filter((file) => file.sensors.length === 0 && file.peaksNs.length === 0 && file.tagsMs.length === 0)
+  for (const file of noSamples) problems.push(`${file.name}: every stream is empty`)
+  const all = [...planned, ...addBiomarkers(planned, biomarkerFiles, participant, problems)]
+  const sessions = all.filter((item) => item.session.streams.length > 0 || item.session.markers.length > 0)
+  for (const item of sessions) {
+    finishSpan(item.session)
+  }
+  const plan = importPlan({
+    kind: 'embraceplus',
+    source: path,
+    contentHash: sources.contentHash('embraceplus'),
+    sessions: sessions.map((item) => item.session),
+    participants: sessions.map((item) => item.report),
+    problems,
+    participantCount: 1
+  })
+  plan.report.participantsFound = everyone
+  return plan
+}
