@@ -108,7 +108,10 @@ export function checkPlan(plan: ImportPlan): void {
       for (let i = 0; i < samples.length; i++) {
         if (!Number.isFinite(samples[i])) bad(where, `sample value ${i} is ${samples[i]}`)
       }
-      if (stream.measuredRateHz !== undefined && !(stream.measuredRateHz >= 0 && stream.measuredRateHz <= MAX_RATE_HZ))
+      if (
+        stream.measuredRateHz !== undefined &&
+        !(stream.measuredRateHz >= 0 && stream.measuredRateHz <= MAX_RATE_HZ)
+      )
         bad(where, `measured rate ${stream.measuredRateHz} Hz`)
       for (const gap of stream.gaps ?? []) {
         if (!inEpoch(gap.startMs) || !inEpoch(gap.endMs) || gap.endMs < gap.startMs || !(gap.missing >= 0))
@@ -197,8 +200,7 @@ export function writeImport(study: StudyStore, plan: ImportPlan, options: WriteO
           samples: stream.samples,
           channelCount: stream.channels.length
         })
-        if (stream.measuredRateHz !== undefined)
-          setMeasured.run(stream.measuredRateHz, created.id)
+        if (stream.measuredRateHz !== undefined) setMeasured.run(stream.measuredRateHz, created.id)
         for (const gap of stream.gaps ?? [])
           // 'timestamp': the hole is seen in the source's own times, as a recorder sees a timestamp gap.
           addGap.run(created.id, gap.startMs, gap.endMs, gap.missing, 'timestamp', Date.now())

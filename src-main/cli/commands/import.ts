@@ -34,7 +34,10 @@ export function formatImportReport(result: unknown): string {
     lines.push(`  participants in the source: ${report.participantsFound.join(', ')}`)
   for (const participant of report.participants) {
     const streams = participant.streams
-      .map((s) => `${s.name} ${s.samples} @${s.measuredHz}${s.nominalHz > 0 && s.nominalHz !== s.measuredHz ? ` (nominal ${+s.nominalHz.toFixed(4)})` : ''} Hz`)
+      .map(
+        (s) =>
+          `${s.name} ${s.samples} @${s.measuredHz}${s.nominalHz > 0 && s.nominalHz !== s.measuredHz ? ` (nominal ${+s.nominalHz.toFixed(4)})` : ''} Hz`
+      )
       .join(', ')
     const session = participant.sessionName ? ` ${participant.sessionName}` : ''
     lines.push(`  participant ${participant.participant}${session}: ${streams || 'no streams'}`)

@@ -44,7 +44,10 @@ const CODECS: Record<string, (data: Buffer) => Buffer> = {
 }
 
 /** The header of a container file, or a FileFormatError naming the file. */
-export function readContainerHeader(buffer: Buffer, file: string): ContainerHeader & { offset: number; sync: Buffer } {
+export function readContainerHeader(
+  buffer: Buffer,
+  file: string
+): ContainerHeader & { offset: number; sync: Buffer } {
   if (buffer.length < MAGIC.length || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
     const found = buffer.subarray(0, Math.min(4, buffer.length))
     throw new FileFormatError(
@@ -58,7 +61,8 @@ export function readContainerHeader(buffer: Buffer, file: string): ContainerHead
   } catch (error) {
     throw new FileFormatError(file, `damaged Avro header (${(error as Error).message})`)
   }
-  if (decoded.offset < 0 || !decoded.value) throw new FileFormatError(file, 'truncated inside the Avro header')
+  if (decoded.offset < 0 || !decoded.value)
+    throw new FileFormatError(file, 'truncated inside the Avro header')
   const { meta, sync } = decoded.value
   const codec = meta['avro.codec']?.toString('utf8') ?? 'null'
   const schemaBytes = meta['avro.schema']
@@ -85,7 +89,10 @@ export function readContainer(
   const header = readContainerHeader(buffer, file)
   const decompress = CODECS[header.codec]
   if (!decompress)
-    throw new FileFormatError(file, `unknown Avro codec ${renderToken(header.codec)} (null and deflate are read)`)
+    throw new FileFormatError(
+      file,
+      `unknown Avro codec ${renderToken(header.codec)} (null and deflate are read)`
+    )
   const type = typeOf(header.schema)
   const records: unknown[] = []
   let offset = header.offset
@@ -102,7 +109,10 @@ export function readContainer(
     try {
       raw = decompress(data.value as Buffer)
     } catch (error) {
-      throw new FileFormatError(file, `${at}: ${header.codec} data cannot be inflated (${(error as Error).message})`)
+      throw new FileFormatError(
+        file,
+        `${at}: ${header.codec} data cannot be inflated (${(error as Error).message})`
+      )
     }
     const n = Number(count.value)
     let position = 0
@@ -118,7 +128,10 @@ export function readContainer(
       position = record.offset
     }
     if (position !== raw.length)
-      throw new FileFormatError(file, `${at}: ${raw.length - position} bytes after its ${n} records (damaged file)`)
+      throw new FileFormatError(
+        file,
+        `${at}: ${raw.length - position} bytes after its ${n} records (damaged file)`
+      )
     offset = data.offset + 16
     block++
   }

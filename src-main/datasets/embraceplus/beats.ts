@@ -11,7 +11,11 @@ export const IBI_RANGE_S = { min: 0.24, max: 3 }
  * interval from the previous peak in s at each peak whose interval is a heartbeat's. Differences are
  * taken on the nanosecond integers, before any time becomes a double.
  */
-export function beatStreams(peaksNs: BigInt64Array): { streams: ImportedStream[]; implausible: number; range: string } {
+export function beatStreams(peaksNs: BigInt64Array): {
+  streams: ImportedStream[]
+  implausible: number
+  range: string
+} {
   const n = peaksNs.length
   const range = `${IBI_RANGE_S.min}..${IBI_RANGE_S.max}`
   if (n === 0) return { streams: [], implausible: 0, range }
@@ -33,9 +37,23 @@ export function beatStreams(peaksNs: BigInt64Array): { streams: ImportedStream[]
     k++
   }
   const streams: ImportedStream[] = [
-    { name: 'systolic_peaks', unit: 'peak', rateHz: 0, channels: ['peak'], times, samples: new Float32Array(n).fill(1) }
+    {
+      name: 'systolic_peaks',
+      unit: 'peak',
+      rateHz: 0,
+      channels: ['peak'],
+      times,
+      samples: new Float32Array(n).fill(1)
+    }
   ]
   if (k > 0)
-    streams.push({ name: 'ibi', unit: 's', rateHz: 0, channels: ['ibi'], times: ibiTimes.slice(0, k), samples: ibi.slice(0, k) })
+    streams.push({
+      name: 'ibi',
+      unit: 's',
+      rateHz: 0,
+      channels: ['ibi'],
+      times: ibiTimes.slice(0, k),
+      samples: ibi.slice(0, k)
+    })
   return { streams, implausible, range }
 }

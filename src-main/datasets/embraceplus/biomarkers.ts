@@ -13,7 +13,12 @@ import { renderList, renderToken } from '../safe-text'
 
 export const BIOMARKER_RATE_HZ = 1 / 60
 
-const BOOKKEEPING = new Set(['timestamp_unix', 'timestamp_iso', 'participant_full_id', 'missing_value_reason'])
+const BOOKKEEPING = new Set([
+  'timestamp_unix',
+  'timestamp_iso',
+  'participant_full_id',
+  'missing_value_reason'
+])
 
 /** Units of the value columns Empatica documents; others are stored without one. */
 const UNITS: Record<string, string> = {
@@ -81,17 +86,21 @@ export function readBiomarkerFile(buffer: Buffer, path: string, name: string): B
     const lineNumber = k + 2
     const cells = splitLine(line)
     if (cells.length !== header.names.length)
-      throw new FileFormatError(path, `${cells.length} fields, the header has ${header.names.length}`, lineNumber)
-    const ms = Number(cells[timeIndex])
-    if (cells[timeIndex] === '' || !Number.isFinite(ms))
-      throw new FileFormatError(path, `timestamp_unix is ${renderToken(cells[timeIndex])}, not a number`, lineNumber)
-    checkTime(ms, path, lineNumber, 'timestamp_unix (ms)')
-    if (ms <= previous)
       throw new FileFormatError(
         path,
-        `time runs backwards: ${ms} ms after ${previous} ms`,
+        `${cells.length} fields, the header has ${header.names.length}`,
         lineNumber
       )
+    const ms = Number(cells[timeIndex])
+    if (cells[timeIndex] === '' || !Number.isFinite(ms))
+      throw new FileFormatError(
+        path,
+        `timestamp_unix is ${renderToken(cells[timeIndex])}, not a number`,
+        lineNumber
+      )
+    checkTime(ms, path, lineNumber, 'timestamp_unix (ms)')
+    if (ms <= previous)
+      throw new FileFormatError(path, `time runs backwards: ${ms} ms after ${previous} ms`, lineNumber)
     previous = ms
     if (participantIndex >= 0 && file.participant === '') file.participant = cells[participantIndex]
     file.timesMs.push(ms)
@@ -124,7 +133,10 @@ function codeUnit(map: Map<string, number>): string {
  * the coded reason at each minute without a value. Rows are in time order over the files; a minute two
  * files both hold is kept once.
  */
-export function biomarkerStreams(files: BiomarkerFile[]): { streams: BiomarkerStream[]; missingMinutes: Map<string, number> } {
+export function biomarkerStreams(files: BiomarkerFile[]): {
+  streams: BiomarkerStream[]
+  missingMinutes: Map<string, number>
+} {
   const measure = files[0].measure
   const columns = files[0].columns
   for (const file of files) {
@@ -136,13 +148,17 @@ export function biomarkerStreams(files: BiomarkerFile[]): { streams: BiomarkerSt
   }
   const rows: { ms: number; cells: string[]; reason: string }[] = []
   for (const file of files)
-    file.timesMs.forEach((ms, i) => rows.push({ ms, cells: file.cells.map((column) => column[i]), reason: file.reasons[i] }))
+    file.timesMs.forEach((ms, i) =>
+      rows.push({ ms, cells: file.cells.map((column) => column[i]), reason: file.reasons[i] })
+    )
   rows.sort((a, b) => a.ms - b.ms)
   const unique = rows.filter((row, i) => i === 0 || row.ms !== rows[i - 1].ms)
   const numeric = columns.map((_, c) =>
     unique.every((row) => row.cells[c] === '' || Number.isFinite(Number(row.cells[c])))
   )
-  const wordCodes = columns.map((_, c) => (numeric[c] ? undefined : codes(unique.map((row) => row.cells[c]).filter((cell) => cell !== ''))))
+  const wordCodes = columns.map((_, c) =>
+    numeric[c] ? undefined : codes(unique.map((row) => row.cells[c]).filter((cell) => cell !== ''))
+  )
   const valued = unique.filter((row) => row.cells.every((cell) => cell !== ''))
   const missing = unique.filter((row) => row.cells.some((cell) => cell === ''))
   const values = new Float32Array(valued.length * columns.length)
@@ -151,15 +167,25 @@ export function biomarkerStreams(files: BiomarkerFile[]): { streams: BiomarkerSt
       const value = wordCodes[c] ? wordCodes[c]!.get(cell)! : Number(cell)
       if (!(Math.abs(value) <= MAX_STORABLE)) {
         const file = files.find((candidate) => candidate.timesMs.includes(row.ms))!
-        throw new FileFormatError(file.path, `${columns[c]} ${renderToken(cell)} at ${row.ms} ms cannot be stored`)
+        throw new FileFormatError(
+          file.path,
+          `${columns[c]} ${renderToken(cell)} at ${row.ms} ms cannot be stored`
+        )
       }
       values[i * columns.length + c] = value
     })
   )
   const unit =
     columns.length === 1
-      ? (wordCodes[0] ? codeUnit(wordCodes[0]) : (UNITS[columns[0].toLowerCase()] ?? ''))
-      : columns.map((column, c) => (wordCodes[c] ? `${column}: ${codeUnit(wordCodes[c]!)}` : UNITS[column.toLowerCase()] ?? '')).filter((u) => u !== '').join('; ')
+      ? wordCodes[0]
+        ? codeUnit(wordCodes[0])
+        : (UNITS[columns[0].toLowerCase()] ?? '')
+      : columns
+          .map((column, c) =>
+            wordCodes[c] ? `${column}: ${codeUnit(wordCodes[c]!)}` : (UNITS[column.toLowerCase()] ?? '')
+          )
+          .filter((u) => u !== '')
+          .join('; ')
   const streams: BiomarkerStream[] = []
   const name = `bm_${measure.replace(/[^A-Za-z0-9]+/g, '_').toLowerCase()}`
   if (valued.length > 0)
@@ -171,7 +197,11 @@ export function biomarkerStreams(files: BiomarkerFile[]): { streams: BiomarkerSt
       samples: values
     })
   const missingMinutes = new Map<string, number>()
-  for (const row of missing) missingMinutes.set(row.reason || '(no reason given)', (missingMinutes.get(row.reason || '(no reason given)') ?? 0) + 1)
+  for (const row of missing)
+    missingMinutes.set(
+      row.reason || '(no reason given)',
+      (missingMinutes.get(row.reason || '(no reason given)') ?? 0) + 1
+    )
   if (missing.length > 0) {
     const reasons = codes(missing.map((row) => row.reason || '(no reason given)'))
     streams.push({

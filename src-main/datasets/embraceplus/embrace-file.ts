@@ -81,7 +81,12 @@ function readSensor(
   checkTime(startMs, file, undefined, `${where}.timestampStart (µs)`, Number(startUs))
   if (rateHz !== 0) {
     checkRate(rateHz, file, undefined, `${where}.samplingFrequency`)
-    checkTime(startMs + ((count - 1) * 1000) / rateHz, file, undefined, `at ${rateHz} Hz, the time of the last of ${count} samples in ${where}`)
+    checkTime(
+      startMs + ((count - 1) * 1000) / rateHz,
+      file,
+      undefined,
+      `at ${rateHz} Hz, the time of the last of ${count} samples in ${where}`
+    )
   }
   const scale = kind.inertial
     ? countScale(field<ImuParams>(record, 'imuParams', file, where), version, file, kind.field)
@@ -119,7 +124,10 @@ function ascending<T extends bigint>(values: T[], file: string, what: string): v
 export function readEmbraceFile(buffer: Buffer, path: string, name = path): EmbraceFile {
   const container = readContainer(buffer, path, (schema) => sessionType(schema, path))
   if (container.records.length !== 1)
-    throw new FileFormatError(path, `holds ${container.records.length} records; an EmbracePlus file holds one`)
+    throw new FileFormatError(
+      path,
+      `holds ${container.records.length} records; an EmbracePlus file holds one`
+    )
   const record = container.records[0] as Row
   const version = versionOf(field(record, 'schemaVersion', path, 'the record'))
   if (version.major !== 6 || version.minor < 3)

@@ -39,16 +39,28 @@ function readBinary(path: string): Buffer {
     size = stat.size
   } catch (error) {
     if (error instanceof FileFormatError) throw error
-    throw new NotFoundError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'path')
+    throw new NotFoundError(
+      `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      'path'
+    )
   }
   if (size > MAX_SIGNAL_FILE_BYTES)
-    throw new FileFormatError(path, `${formatBytes(size)}, above the ${formatBytes(MAX_SIGNAL_FILE_BYTES)} one file may have`)
+    throw new FileFormatError(
+      path,
+      `${formatBytes(size)}, above the ${formatBytes(MAX_SIGNAL_FILE_BYTES)} one file may have`
+    )
   return readFileSync(path)
 }
 
-/** The bucket folder <participantID>-<deviceSn> a biomarker CSV sits in (…/digital_biomarkers/aggregated_per_minute/x.csv). */
-function biomarkerOwner(path: string): string {
-  return basename(dirname(dirname(dirname(path))))
+/**
+ * The participant of a biomarker CSV: from the bucket folder <participantID>-<deviceSn> it sits in
+ * (…/digital_biomarkers/aggregated_per_minute/x.csv), else from its name <id>_<date>_<measure>.csv, whose id
+ * is the participant's or ends in -<participant> (the x-y- prefix of the raw files).
+ */
+function biomarkerParticipant(path: string): { folder: string | undefined; id: string } {
+  const folder = /^(.+)-[A-Za-z0-9]{10}$/.exec(basename(dirname(dirname(dirname(path)))))?.[1]
+  const id = /^(.*)_\d{4}-\d{2}-\d{2}_[^_]+\.csv$/i.exec(basename(path))?.[1] ?? ''
+  return { folder, id }
 }
 
 function localText(ms: number, offsetS: number): string {
@@ -91,7 +103,9 @@ function planSession(joined: JoinedSession, participant: string): PlannedSession
     problems.push(`timezone offset ${first.timezoneS} s has no IANA zone; the session is kept in UTC`)
   const offsets = new Set(joined.files.map((file) => file.timezoneS))
   if (offsets.size > 1)
-    problems.push(`the files give several timezone offsets (${[...offsets].join(', ')} s); the session uses the first`)
+    problems.push(
+      `the files give several timezone offsets (${[...offsets].join(', ')} s); the session uses the first`
+    )
   const streams: ImportedStream[] = []
   const report = participantReport(participant, null, problems)
   for (const stream of joined.streams) {
@@ -137,7 +151,11 @@ function planSession(joined: JoinedSession, participant: string): PlannedSession
     problems.push(
       `${beats.implausible} intervals between systolic peaks outside ${beats.range} s (missed beats) are not inter-beat intervals; the peaks are kept`
     )
-  const markers = joined.tagsMs.map((timeMs, index) => ({ timeMs, label: `tag ${index + 1}`, source: 'embraceplus' }))
+  const markers = joined.tagsMs.map((timeMs, index) => ({
+    timeMs,
+    label: `tag ${index + 1}`,
+    source: 'embraceplus'
+  }))
   const join = joinReport(joined)
   report.files = join
   const model = first.deviceModel
@@ -185,7 +203,12 @@ function finishSpan(session: CountedSession): void {
 }
 
 /** Puts each measure's per-minute rows beside the raw streams of the session they fall nearest to. */
-function addBiomarkers(planned: PlannedSession[], files: BiomarkerFile[], participant: string, problems: string[]): PlannedSession[] {
+function addBiomarkers(
+  planned: PlannedSession[],
+  files: BiomarkerFile[],
+  participant: string,
+  problems: string[]
+): PlannedSession[] {
   const byMeasure = new Map<string, BiomarkerFile[]>()
   for (const file of files) byMeasure.set(file.measure, [...(byMeasure.get(file.measure) ?? []), file])
   const extra: PlannedSession[] = []
@@ -219,7 +242,9 @@ function addBiomarkers(planned: PlannedSession[], files: BiomarkerFile[], partic
       const targets = planned.length > 0 ? planned : extra
       // Rows go to the nearest session by time, so that no minute is lost between sessions.
       const spans = targets.map((target) => {
-        const times = target.session.streams.flatMap((s) => (s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []))
+        const times = target.session.streams.flatMap((s) =>
+          s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []
+        )
         return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
       })
       const owner = Int32Array.from(stream.times, (t) => {
@@ -245,12 +270,19 @@ function addBiomarkers(planned: PlannedSession[], files: BiomarkerFile[], partic
           rateHz: 1 / 60,
           channels: stream.channels,
           times: Float64Array.from(keep, (i) => stream.times[i]),
-          samples: Float32Array.from({ length: keep.length * channels }, (_, k) => stream.samples[keep[Math.floor(k / channels)] * channels + (k % channels)])
+          samples: Float32Array.from(
+            { length: keep.length * channels },
+            (_, k) => stream.samples[keep[Math.floor(k / channels)] * channels + (k % channels)]
+          )
         }
         if (stream.name.endsWith('_missing')) part.rateHz = 0
         target.session.streams.push(part)
         target.report.streams.push(
-          streamReport(part, measureFiles.map((file) => file.name).join(', '), { duplicatesRemoved: 0, outOfOrderRows: 0, missingValues: 0 })
+          streamReport(part, measureFiles.map((file) => file.name).join(', '), {
+            duplicatesRemoved: 0,
+            outOfOrderRows: 0,
+            missingValues: 0
+          })
         )
       })
     }
@@ -268,7 +300,11 @@ export function planEmbracePlusImport(
   progress?: (line: string) => void
 ): ImportPlan & { report: ImportReport } {
   const participant = options.participant.trim()
-  if (participant === '') throw new ValidationError('a participant id is required (enrollment.participantID in the files)', 'participant')
+  if (participant === '')
+    throw new ValidationError(
+      'a participant id is required (enrollment.participantID in the files)',
+      'participant'
+    )
   checkDate(options.from, 'from')
   checkDate(options.to, 'to')
   if (options.from && options.to && options.from > options.to)
@@ -295,17 +331,22 @@ export function planEmbracePlusImport(
   })
   const biomarkerFiles: BiomarkerFile[] = []
   for (const entry of found.biomarkers.filter((file) => inDateRange(file.date, options.from, options.to))) {
-    const owner = biomarkerOwner(entry.path)
-    const folderParticipant = /^(.*)-[^-]+$/.exec(owner)?.[1]
-    if (folderParticipant !== undefined) participantsFound.add(folderParticipant)
-    const mine = folderParticipant === participant || (folderParticipant === undefined && basename(entry.path).startsWith(`${participant}_`))
+    const owner = biomarkerParticipant(entry.path)
+    if (owner.folder !== undefined) participantsFound.add(owner.folder)
+    const mine =
+      owner.folder !== undefined
+        ? owner.folder === participant
+        : owner.id === participant || owner.id.endsWith(`-${participant}`)
     if (!mine) continue
     const buffer = sources.read(entry.path, `embraceplus/${basename(entry.path)}`)
     biomarkerFiles.push(readBiomarkerFile(buffer, entry.path, entry.name))
   }
   const everyone = [...participantsFound].sort()
   if (selected.length === 0 && biomarkerFiles.length === 0) {
-    const range = options.from || options.to ? ` between ${options.from ?? 'the start'} and ${options.to ?? 'the end'}` : ''
+    const range =
+      options.from || options.to
+        ? ` between ${options.from ?? 'the start'} and ${options.to ?? 'the end'}`
+        : ''
     throw new NotFoundError(
       `${path}: no EmbracePlus data of participant ${renderToken(participant, 64)}${range}` +
         (everyone.length > 0 ? ` (participants found: ${renderList(everyone)})` : ''),
@@ -317,7 +358,9 @@ export function planEmbracePlusImport(
     planSession(joined, participant)
   )
   const problems: string[] = []
-  const noSamples = selected.filter((file) => file.sensors.length === 0 && file.peaksNs.length === 0 && file.tagsMs.length === 0)
+  const noSamples = selected.filter(
+    (file) => file.sensors.length === 0 && file.peaksNs.length === 0 && file.tagsMs.length === 0
+  )
   for (const file of noSamples) problems.push(`${file.name}: every stream is empty`)
   const all = [...planned, ...addBiomarkers(planned, biomarkerFiles, participant, problems)]
   const sessions = all.filter((item) => item.session.streams.length > 0 || item.session.markers.length > 0)

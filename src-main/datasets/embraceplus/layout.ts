@@ -37,7 +37,9 @@ function dateOf(path: string, root: string): string | undefined {
   if (stamp) return utcDate(Number(stamp[1]))
   const inName = /_(\d{4}-\d{2}-\d{2})_[^_]+\.csv$/i.exec(file)
   if (inName) return inName[1]
-  return relative(root, path).split(/[\\/]/).find((part) => DATE.test(part))
+  return relative(root, path)
+    .split(/[\\/]/)
+    .find((part) => DATE.test(part))
 }
 
 export function findEmbraceFiles(path: string): FoundFiles {
@@ -50,9 +52,12 @@ export function findEmbraceFiles(path: string): FoundFiles {
     found.avro.push({ path, name: basename(path), date: dateOf(path, path) })
     return found
   }
-  if (!stat.isDirectory()) throw new ValidationError(`${path}: not a file or folder (a device or a pipe)`, 'path')
+  if (!stat.isDirectory())
+    throw new ValidationError(`${path}: not a file or folder (a device or a pipe)`, 'path')
   const walk = (dir: string, depth: number): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1
+    )) {
       const inner = join(dir, entry.name)
       if (entry.isDirectory()) {
         if (depth < MAX_DEPTH && !entry.name.startsWith('.')) walk(inner, depth + 1)

@@ -61,7 +61,10 @@ export function sessionType(schema: unknown, file: string): avro.Type {
     )
   const fields = Array.isArray(root?.fields) ? root.fields.map((field) => field?.name) : []
   if (!fields.includes('rawData'))
-    throw new FileFormatError(file, 'the embedded schema has no rawData field: not an EmbracePlus raw-data file')
+    throw new FileFormatError(
+      file,
+      'the embedded schema has no rawData field: not an EmbracePlus raw-data file'
+    )
   try {
     return avro.Type.forSchema(withoutFieldDefaults(schema) as avro.Schema, {
       registry: { long: BIGINT_LONG }

@@ -45,6 +45,8 @@ export interface JoinedStream {
   overlapDropped: number
   /** Samples whose value was not a number, left out. */
   invalidDropped: number
+  /** The most one file's samples started before the previous file's ended, in ms. */
+  largestOverlapMs: number
 }
 
 export interface JoinedSession {
@@ -116,8 +118,9 @@ function fillMissingRates(files: EmbraceFile[]): Map<EmbraceFile, string[]> {
           `rawData.${part.kind.field} has ${part.count} samples but samplingFrequency 0, and no other file gives its rate`
         )
       part.rateHz = rate
-      problems.set(file, [...(problems.get(file) ?? []),
-        `${file.name}: ${part.kind.field} has ${part.count} samples at samplingFrequency 0; timed at ${+rate.toFixed(6)} Hz (${from})`
+      problems.set(file, [
+        ...(problems.get(file) ?? []),
+        `${file.name}: ${part.kind.field} has ${part.count} samples at samplingFrequency 0; timed at ${+rate.toPrecision(6)} Hz (${from})`
       ])
     }
   })
@@ -147,8 +150,10 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
   let overlapDropped = 0
   let invalidDropped = 0
   let lastMs = -Infinity
+  let largestOverlapMs = 0
   for (const { file, part } of parts) {
     const stepMs = 1000 / part.rateHz
+    if (n > 0) largestOverlapMs = Math.max(largestOverlapMs, lastMs + stepMs - part.startMs)
     if (part.startMs < lastMs - MAX_OVERLAP_MS)
       throw new FileFormatError(
         file.path,
@@ -167,7 +172,11 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
         continue
       }
       if (n === firstNew && n > 0 && t - lastMs > gapMs)
-        gaps.push({ startMs: lastMs, endMs: t, missing: Math.max(0, Math.round((t - lastMs) / periodMs) - 1) })
+        gaps.push({
+          startMs: lastMs,
+          endMs: t,
+          missing: Math.max(0, Math.round((t - lastMs) / periodMs) - 1)
+        })
       times[n] = t
       samples.set(part.samples.subarray(i * channels, (i + 1) * channels), n * channels)
       lastMs = t
@@ -185,7 +194,8 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
     samples: samples.subarray(0, n * channels),
     gaps,
     overlapDropped,
-    invalidDropped
+    invalidDropped,
+    largestOverlapMs
   }
 }
 
@@ -217,14 +227,14 @@ function buildSession(files: EmbraceFile[], problems: string[]): JoinedSession {
   const tags = [...new Set(files.flatMap((file) => file.tagsMs))].sort((a, b) => a - b)
   const pauses: JoinedSession['pauses'] = []
   let largestOverlapMs = 0
+  for (const stream of streams) largestOverlapMs = Math.max(largestOverlapMs, stream.largestOverlapMs)
   let previousEnd: number | undefined
   for (const file of files) {
     const span = fileSpan(file)
     if (!span) continue
-    if (previousEnd !== undefined) {
-      if (span.startMs - previousEnd > 1100) pauses.push({ startMs: previousEnd, endMs: span.startMs })
-      largestOverlapMs = Math.max(largestOverlapMs, previousEnd - span.startMs)
-    }
+    // Sensors start a second or so apart, so only a pause longer than that is one.
+    if (previousEnd !== undefined && span.startMs - previousEnd > 5000)
+      pauses.push({ startMs: previousEnd, endMs: span.startMs })
     previousEnd = Math.max(previousEnd ?? -Infinity, span.endMs)
   }
   return {
@@ -251,7 +261,9 @@ export function joinFiles(files: EmbraceFile[], options: JoinOptions): JoinedSes
   }
   const sessions: JoinedSession[] = []
   for (const device of [...byDevice.keys()].sort()) {
-    const deviceFiles = byDevice.get(device)!.sort((a, b) => earliestTime(a) - earliestTime(b) || (a.name < b.name ? -1 : 1))
+    const deviceFiles = byDevice
+      .get(device)!
+      .sort((a, b) => earliestTime(a) - earliestTime(b) || (a.name < b.name ? -1 : 1))
     const problems = fillMissingRates(deviceFiles)
     const groups: EmbraceFile[][] = []
     let group: EmbraceFile[] = []

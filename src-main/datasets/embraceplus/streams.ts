@@ -18,13 +18,41 @@ export interface EmbraceStreamKind {
 }
 
 export const EMBRACE_STREAMS: EmbraceStreamKind[] = [
-  { name: 'acc', field: 'accelerometer', arrays: ['x', 'y', 'z'], channels: ['x', 'y', 'z'], nominalHz: [64], inertial: true },
-  { name: 'gyro', field: 'gyroscope', arrays: ['x', 'y', 'z'], channels: ['x', 'y', 'z'], nominalHz: [64], inertial: true },
+  {
+    name: 'acc',
+    field: 'accelerometer',
+    arrays: ['x', 'y', 'z'],
+    channels: ['x', 'y', 'z'],
+    nominalHz: [64],
+    inertial: true
+  },
+  {
+    name: 'gyro',
+    field: 'gyroscope',
+    arrays: ['x', 'y', 'z'],
+    channels: ['x', 'y', 'z'],
+    nominalHz: [64],
+    inertial: true
+  },
   { name: 'eda', field: 'eda', arrays: ['values'], channels: ['eda'], nominalHz: [4], inertial: false },
-  { name: 'temp', field: 'temperature', arrays: ['values'], channels: ['temp'], nominalHz: [1], inertial: false },
+  {
+    name: 'temp',
+    field: 'temperature',
+    arrays: ['values'],
+    channels: ['temp'],
+    nominalHz: [1],
+    inertial: false
+  },
   { name: 'bvp', field: 'bvp', arrays: ['values'], channels: ['bvp'], nominalHz: [64], inertial: false },
   // Firmware 4.41 counts steps every 3 s, earlier firmware every 5 s.
-  { name: 'steps', field: 'steps', arrays: ['values'], channels: ['steps'], nominalHz: [0.2, 1 / 3], inertial: false },
+  {
+    name: 'steps',
+    field: 'steps',
+    arrays: ['values'],
+    channels: ['steps'],
+    nominalHz: [0.2, 1 / 3],
+    inertial: false
+  },
   {
     name: 'magnetometer',
     field: 'magnetometer',
@@ -33,7 +61,14 @@ export const EMBRACE_STREAMS: EmbraceStreamKind[] = [
     nominalHz: [],
     inertial: false
   },
-  { name: 'light', field: 'ambientLight', arrays: ['values'], channels: ['light'], nominalHz: [], inertial: false }
+  {
+    name: 'light',
+    field: 'ambientLight',
+    arrays: ['values'],
+    channels: ['light'],
+    nominalHz: [],
+    inertial: false
+  }
 ]
 
 /** Units by stream; acc and gyro are converted from ADC counts (units.ts), the rest are stored as written. */

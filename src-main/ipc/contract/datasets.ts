@@ -32,7 +32,11 @@ export const importInput = z.discriminatedUnion('kind', [
     /** Every file of a device in one session, pauses stored as gaps. */
     oneSession: z.boolean().default(false),
     /** A pause longer than this between files starts a new session. */
-    maxGapS: z.number().min(1).max(7 * 24 * 3600).optional(),
+    maxGapS: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
     replace: z.boolean().default(false)
   })
 ])
@@ -91,7 +95,7 @@ export interface FileJoinReport {
   timezoneOffsetS: number
   /** Streams the files carry but left empty, with how many of the files did. */
   emptyStreams: { name: string; files: number }[]
-  /** Pauses between files longer than a second (stored as gaps of each stream). */
+  /** Pauses between files longer than a few seconds (stored as gaps of each stream). */
   gaps: { startMs: number; endMs: number; seconds: number }[]
   /** The most a file started before the previous one ended (s), and the repeated samples left out. */
   largestOverlapS: number

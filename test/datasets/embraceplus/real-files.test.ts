@@ -55,11 +55,23 @@ describe.skipIf(!present)('real EmbracePlus files', () => {
     const [session] = study.listSessions()
     expect(session.timezone).toBe('Etc/GMT-1')
     const rates = Object.fromEntries(session.streams.map((s) => [s.name, s.rateHz]))
-    expect(rates).toMatchObject({ acc: 64, bvp: 64, eda: 4, temp: 1, steps: 1 / 3, systolic_peaks: 0, ibi: 0 })
+    expect(rates).toMatchObject({
+      acc: 64,
+      bvp: 64,
+      eda: 4,
+      temp: 1,
+      steps: 1 / 3,
+      systolic_peaks: 0,
+      ibi: 0
+    })
     const signals = new SignalStore(study.db)
     const temp = signals.read(session.streams.find((s) => s.name === 'temp')!.id)
     expect(temp.times.length).toBe(1811)
-    expect(report.participants[0].files).toMatchObject({ count: 1, schemaVersions: ['6.5.0'], systolicPeaks: 1796 })
+    expect(report.participants[0].files).toMatchObject({
+      count: 1,
+      schemaVersions: ['6.5.0'],
+      systolicPeaks: 1796
+    })
     study.close()
   })
 })
