@@ -213,6 +213,8 @@ function buildSession(files: EmbraceFile[], problems: string[]): JoinedSession {
       file.sensors.filter((part) => part.kind === kind).map((part) => ({ file, part }))
     )
     if (parts.length > 0) streams.push(joinStream(kind, parts))
+    // The joined copy is all that is kept: a week of files would otherwise be held twice.
+    for (const { part } of parts) part.samples = new Float32Array(0)
   }
   let peakCount = 0
   for (const file of files) peakCount += file.peaksNs.length
