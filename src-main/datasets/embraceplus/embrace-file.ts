@@ -1,9 +1,9 @@
 import { FileFormatError } from '../../errors'
 import { checkRate, checkTime } from '../limits'
-import { renderToken } from '../safe-text'
+import { renderNumber, renderToken } from '../safe-text'
 import { readContainer } from './avro-container'
 import { KNOWN_VERSIONS, sessionType, versionText, type Version } from './schema'
-import { EMBRACE_STREAMS, type EmbraceStreamKind } from './streams'
+import { EMBRACE_STREAMS, EMBRACE_UNITS, type EmbraceStreamKind } from './streams'
 import { countScale, type ImuParams } from './units'
 
 /** One sensor's samples in one file, in the stored unit, timed from its own start. */
@@ -16,8 +16,10 @@ export interface SensorPart {
   count: number
   /** Channel-interleaved. */
   samples: Float32Array
-  /** Samples whose value was not a finite number, left out (their slot is kept, so later times do not move). */
+  /** Samples left out (their slot is kept, so later times do not move): not a number, or outside the sensor's range. */
   dropped: Uint8Array | null
+  /** Of those, the ones outside the sensor's range. */
+  outOfRange: number
 }
 
 /** An EmbracePlus raw-data file, read and checked. */
@@ -94,20 +96,29 @@ function readSensor(
   const channels = arrays.length
   const samples = new Float32Array(count * channels)
   let dropped: Uint8Array | null = null
+  let outOfRange = 0
+  let first = 0
+  const range = kind.range
   for (let c = 0; c < channels; c++) {
     const values = arrays[c]
-    // The quality index of the magnetometer is a code, not a count.
-    const factor = kind.inertial ? scale : 1
     for (let i = 0; i < count; i++) {
-      const value = values[i] * factor
-      if (!Number.isFinite(value)) {
+      const value = values[i] * scale
+      const outside = range !== undefined && (value < range.min || value > range.max)
+      if (!Number.isFinite(value) || outside) {
         dropped ??= new Uint8Array(count)
+        if (outside && !dropped[i] && outOfRange++ === 0) first = value
         dropped[i] = 1
       }
-      samples[i * channels + c] = value
+      samples[i * channels + c] = Math.fround(value)
     }
   }
-  return { kind, startMs, rateHz, count, samples, dropped }
+  // Most of a stream outside what the sensor can produce is no glitch but a wrong unit or a damaged file.
+  if (range && outOfRange * 2 > count)
+    throw new FileFormatError(
+      file,
+      `${where}: ${outOfRange} of ${count} samples are outside ${range.min}..${range.max} ${EMBRACE_UNITS[kind.name]} (first ${renderNumber(first)}): a wrong unit or a damaged file?`
+    )
+  return { kind, startMs, rateHz, count, samples, dropped, outOfRange }
 }
 
 function ascending<T extends bigint>(values: T[], file: string, what: string): void {

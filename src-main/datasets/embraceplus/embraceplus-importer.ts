@@ -90,7 +90,6 @@ function joinReport(session: JoinedSession): FileJoinReport {
 }
 
 interface PlannedSession {
-  joined: JoinedSession
   session: CountedSession
   report: ParticipantReport
 }
@@ -133,8 +132,16 @@ function planSession(joined: JoinedSession, participant: string): PlannedSession
       problems.push(
         `${stream.name}: the files' rates (${stream.fileRates.map((r) => +r.toFixed(4)).join('..')} Hz) are off the nominal ${stream.nominalHz} Hz by more than 2%`
       )
-    if (stream.invalidDropped > 0)
-      problems.push(`${stream.name}: ${stream.invalidDropped} samples that are not numbers left out as gaps`)
+    if (stream.invalidDropped > 0) {
+      const range = stream.kind.range
+      const outside =
+        range && stream.outOfRange > 0
+          ? `, ${stream.outOfRange} of them outside ${range.min}..${range.max} ${stream.unit}`
+          : ''
+      problems.push(
+        `${stream.name}: ${stream.invalidDropped} samples that are not numbers or not possible left out as gaps${outside}`
+      )
+    }
   }
   const beats = beatStreams(joined.peaksNs)
   for (const beat of beats.streams) {
@@ -176,7 +183,7 @@ function planSession(joined: JoinedSession, participant: string): PlannedSession
     annotationCount: 0,
     markerCount: markers.length
   }
-  return { joined, session, report }
+  return { session, report }
 }
 
 function startOf(streams: ImportedStream[], markers: { timeMs: number }[]): number {
@@ -222,7 +229,6 @@ function addBiomarkers(
       if (planned.length === 0 && extra.length === 0) {
         const report = participantReport(participant, `EmbracePlus biomarkers ${participant}`)
         extra.push({
-          joined: undefined as unknown as JoinedSession,
           report,
           session: {
             participantCode: participant,

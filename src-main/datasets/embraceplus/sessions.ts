@@ -43,8 +43,10 @@ export interface JoinedStream {
   gaps: StreamGap[]
   /** Samples of a file that repeat the end of the previous one, left out. */
   overlapDropped: number
-  /** Samples whose value was not a number, left out. */
+  /** Samples whose value was not a number, or outside what the sensor can produce, left out as gaps. */
   invalidDropped: number
+  /** Of those, the ones outside the sensor's range. */
+  outOfRange: number
   /** The most one file's samples started before the previous file's ended, in ms. */
   largestOverlapMs: number
 }
@@ -149,9 +151,11 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
   let n = 0
   let overlapDropped = 0
   let invalidDropped = 0
+  let outOfRange = 0
   let lastMs = -Infinity
   let largestOverlapMs = 0
   for (const { file, part } of parts) {
+    outOfRange += part.outOfRange
     const stepMs = 1000 / part.rateHz
     if (n > 0) largestOverlapMs = Math.max(largestOverlapMs, lastMs + stepMs - part.startMs)
     if (part.startMs < lastMs - MAX_OVERLAP_MS)
@@ -195,6 +199,7 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
     gaps,
     overlapDropped,
     invalidDropped,
+    outOfRange,
     largestOverlapMs
   }
 }

@@ -15,6 +15,11 @@ export interface EmbraceStreamKind {
   nominalHz: number[]
   /** Inertial sensors carry imuParams and ADC counts, scaled by schema version (see units.ts). */
   inertial: boolean
+  /**
+   * What the sensor can produce, in the stored unit: a sample outside is a glitch, left out as a gap (as
+   * for the E4, see limits.ts). Absent where no range is documented.
+   */
+  range?: { min: number; max: number }
 }
 
 export const EMBRACE_STREAMS: EmbraceStreamKind[] = [
@@ -24,7 +29,9 @@ export const EMBRACE_STREAMS: EmbraceStreamKind[] = [
     arrays: ['x', 'y', 'z'],
     channels: ['x', 'y', 'z'],
     nominalHz: [64],
-    inertial: true
+    inertial: true,
+    // The accelerometer's full scale is +-16 g (its imuParams say so).
+    range: { min: -16, max: 16 }
   },
   {
     name: 'gyro',
@@ -34,14 +41,25 @@ export const EMBRACE_STREAMS: EmbraceStreamKind[] = [
     nominalHz: [64],
     inertial: true
   },
-  { name: 'eda', field: 'eda', arrays: ['values'], channels: ['eda'], nominalHz: [4], inertial: false },
+  {
+    name: 'eda',
+    field: 'eda',
+    arrays: ['values'],
+    channels: ['eda'],
+    nominalHz: [4],
+    inertial: false,
+    // As the E4's: 0.01..100 uS, 0 before skin contact.
+    range: { min: 0, max: 100 }
+  },
   {
     name: 'temp',
     field: 'temperature',
     arrays: ['values'],
     channels: ['temp'],
     nominalHz: [1],
-    inertial: false
+    inertial: false,
+    // No skin nor room a wristband is worn in leaves 0..50 degC.
+    range: { min: 0, max: 50 }
   },
   { name: 'bvp', field: 'bvp', arrays: ['values'], channels: ['bvp'], nominalHz: [64], inertial: false },
   // Firmware 4.41 counts steps every 3 s, earlier firmware every 5 s.

@@ -44,6 +44,7 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
     tagsUs: number[]
   }
   biomarkers: { rows: number; missing: number; firstMs: number; reasons: string[] }
+  glitch: { eda: number; outOfRange: number; notNumbers: number }
 }
 const ROOT = join(DIR, 'bucket', '1', '1', 'participant_data')
 const DAY = join(ROOT, '2025-07-14')
@@ -120,6 +121,28 @@ describe('EmbracePlus files, one per schema version', () => {
     const path = join(DIR, 'versions/null-codec.avro')
     expect(readContainerHeader(readFileSync(path), path).codec).toBe('null')
     expect(readEmbraceFile(readFileSync(path), path).sensors.length).toBeGreaterThan(0)
+  })
+})
+
+describe('samples a sensor cannot produce', () => {
+  it('leaves a few glitches out as gaps, keeping the other samples at their times, and says so', () => {
+    const study = newStudy()
+    const report = importDataset(study, {
+      kind: 'embraceplus',
+      path: join(DIR, 'glitch'),
+      participant: 'GLI'
+    })
+    const eda = streamOf(study, 0, 'eda')
+    const g = expected.glitch
+    expect(eda.data.times.length).toBe(g.eda - g.outOfRange - g.notNumbers)
+    expect(Array.from(eda.data.samples).every((v) => v >= 0 && v <= 100)).toBe(true)
+    // The sample after the two glitches sits where its index puts it.
+    const period = 1000 / Math.fround(4.0004)
+    expect(eda.data.times[5] - eda.data.times[4]).toBeCloseTo(3 * period, 3)
+    expect(report.participants[0].problems).toContain(
+      'eda: 3 samples that are not numbers or not possible left out as gaps, 2 of them outside 0..100 uS'
+    )
+    study.close()
   })
 })
 
