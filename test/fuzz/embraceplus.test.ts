@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'vitest'
 import { importDataset } from '../../src-main/datasets/import-service'
@@ -22,7 +22,6 @@ describe('fuzzed EmbracePlus files end in a success or a named error, never a cr
       const dir = temporaryFolder()
       const path = join(dir, name)
       const study = newStudy()
-      copyFileSync(join(VERSIONS, 'v64.avro'), join(temporaryFolder(), 'base.avro'))
       importDataset(study, { kind: 'embraceplus', path: join(VERSIONS, 'v64.avro'), participant: 'V64' })
       const participant = name === 'null-codec.avro' ? 'NUL' : name === 'v65.avro' ? 'V65' : 'V63'
       fc.assert(
