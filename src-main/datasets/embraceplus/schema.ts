@@ -24,6 +24,53 @@ const BIGINT_LONG = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1)
 })
 
+/** avsc's reading position over a buffer (an internal it hands to every type's _read). */
+interface Tap {
+  buf: Buffer
+  pos: number
+  readLong(): number
+  skipLong(): void
+}
+
+/**
+ * An array that refuses to be longer than the bytes left to hold it. avsc takes a block's item count on
+ * trust, so a damaged count (a flipped bit in a null-codec file, or a deflate stream inflating to garbage)
+ * would have it fill billions of slots past the end of the data before noticing: the import would run out
+ * of memory instead of naming the file. Every item of the arrays here (int, long, float) takes a byte at least.
+ */
+class BoundedArrayType extends avro.types.ArrayType {
+  _read(tap: Tap): unknown[] {
+    const items = this.itemsType as unknown as { _read(tap: Tap): unknown }
+    const values: unknown[] = []
+    let n: number
+    while ((n = tap.readLong())) {
+      if (n < 0) {
+        n = -n
+        tap.skipLong()
+      }
+      const left = tap.buf.length - tap.pos
+      if (n > left) throw new Error(`an array block of ${n} items in the ${Math.max(0, left)} bytes left`)
+      for (let k = 0; k < n; k++) values.push(items._read(tap))
+    }
+    return values
+  }
+}
+
+const FIXED_SIZE_ITEMS = new Set(['int', 'long', 'float', 'double', 'boolean', 'string', 'bytes'])
+
+function boundedArrays(schema: unknown, opts: unknown): avro.Type | undefined {
+  const s = schema as { type?: unknown; items?: unknown } | null
+  if (
+    s &&
+    typeof s === 'object' &&
+    s.type === 'array' &&
+    typeof s.items === 'string' &&
+    FIXED_SIZE_ITEMS.has(s.items)
+  )
+    return new BoundedArrayType(s as avro.Schema, opts)
+  return undefined
+}
+
 function withoutFieldDefaults(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withoutFieldDefaults)
   if (schema === null || typeof schema !== 'object') return schema
@@ -67,7 +114,8 @@ export function sessionType(schema: unknown, file: string): avro.Type {
     )
   try {
     return avro.Type.forSchema(withoutFieldDefaults(schema) as avro.Schema, {
-      registry: { long: BIGINT_LONG }
+      registry: { long: BIGINT_LONG },
+      typeHook: boundedArrays
     })
   } catch (error) {
     throw new FileFormatError(file, `the embedded schema is not valid Avro (${(error as Error).message})`)

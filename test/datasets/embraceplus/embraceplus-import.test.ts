@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ConflictError, FileFormatError, NotFoundError } from '../../../src-main/errors'
 import { readEmbraceFile } from '../../../src-main/datasets/embraceplus/embrace-file'
 import { readContainerHeader } from '../../../src-main/datasets/embraceplus/avro-container'
+import { sessionType } from '../../../src-main/datasets/embraceplus/schema'
 import { importDataset } from '../../../src-main/datasets/import-service'
 import { AnnotationStore } from '../../../src-main/store/annotation-store'
 import { RecordingStore } from '../../../src-main/store/recording-store'
@@ -324,4 +325,32 @@ describe('malformed EmbracePlus files', () => {
       study.close()
     })
   }
+})
+
+describe('a damaged array count', () => {
+  it('is refused before anything is allocated for it', () => {
+    const schema = {
+      type: 'record',
+      name: 'Session',
+      namespace: 'empatica.format.avro',
+      fields: [
+        {
+          name: 'rawData',
+          type: {
+            type: 'record',
+            name: 'Raw',
+            fields: [{ name: 'values', type: { type: 'array', items: 'float' } }]
+          }
+        }
+      ]
+    }
+    const type = sessionType(schema, 'damaged.avro')
+    // A block count of 100 million floats followed by 8 bytes: what one flipped bit in a count can say.
+    const count = avro.Type.forSchema('long').toBuffer(100_000_000)
+    const bytes = Buffer.concat([count, Buffer.alloc(8)])
+    expect(() => type.decode(bytes)).toThrow(/an array block of 100000000 items in the 8 bytes left/)
+    // An honest array still reads.
+    const good = Buffer.concat([avro.Type.forSchema('long').toBuffer(2), Buffer.alloc(8), Buffer.from([0])])
+    expect(type.decode(good).value).toEqual({ rawData: { values: [0, 0] } })
+  })
 })
