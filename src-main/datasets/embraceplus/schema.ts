@@ -41,7 +41,8 @@ interface Tap {
 class BoundedArrayType extends avro.types.ArrayType {
   _read(tap: Tap): unknown[] {
     const items = this.itemsType as unknown as { _read(tap: Tap): unknown }
-    const values: unknown[] = []
+    let values: unknown[] | undefined
+    let i = 0
     let n: number
     while ((n = tap.readLong())) {
       if (n < 0) {
@@ -50,9 +51,11 @@ class BoundedArrayType extends avro.types.ArrayType {
       }
       const left = tap.buf.length - tap.pos
       if (n > left) throw new Error(`an array block of ${n} items in the ${Math.max(0, left)} bytes left`)
-      for (let k = 0; k < n; k++) values.push(items._read(tap))
+      // Sized by the first block, as avsc does (EmbracePlus writes each array as one block).
+      values ??= new Array<unknown>(n)
+      for (let k = 0; k < n; k++) values[i++] = items._read(tap)
     }
-    return values
+    return values ?? []
   }
 }
 
