@@ -1,5 +1,9 @@
+import * as tf from '@tensorflow/tfjs'
+import '@tensorflow/tfjs-backend-wasm'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runFold } from '../../src-main/engine/evaluation/fold-runner'
+import { paperTrainingOptions } from '../../src-main/engine/training/train-loop'
 import { importDataset } from '../../src-main/datasets/import-service'
 import { defaultSensors } from '../../src-main/engine/model/config'
 import { extractWindows } from '../../src-main/engine/windows/extract'
@@ -88,6 +92,37 @@ describe('windows of an EmbracePlus session', () => {
     const temp = defaultSensors.findIndex((sensor) => sensor.name === 'temp')
     expect(set.windows[0].inputs[temp]).toHaveLength(defaultSensors[temp].rateHz * 5)
     expect(set.windows[0].inputs[temp].every((value) => value > 32 && value < 35)).toBe(true)
+    study.close()
+  })
+
+  it('a paper model trains on them and predicts them', async () => {
+    await tf.setBackend('wasm')
+    const { study } = ratedEmbracePlusStudy()
+    const set = extractWindows(study, { preset: 'paper', labelSource: 'self' })
+    const result = await runFold({
+      index: 0,
+      name: 'embraceplus',
+      testParticipants: ['P01'],
+      shapes: set.inputs,
+      train: set.windows.filter((_, i) => i % 2 === 0),
+      test: set.windows.filter((_, i) => i % 2 === 1),
+      settings: {
+        modelConfig: { kind: 'paper', filters: 8, fusionUnits: 16, gruUnits: 8, gruLayers: 1 },
+        training: { ...paperTrainingOptions, epochs: 2, learningRate: 5e-3 },
+        classWeighting: 'none',
+        normalize: true,
+        augment: {},
+        validationFraction: 0,
+        ensemble: 1,
+        seed: 1
+      }
+    })
+    expect(result.probabilities).toHaveLength(10)
+    for (const row of result.probabilities) {
+      expect(row.every(Number.isFinite)).toBe(true)
+      expect(row[0] + row[1]).toBeCloseTo(1, 5)
+    }
+    expect(Number.isFinite(result.members[0].finalLoss)).toBe(true)
     study.close()
   })
 })
