@@ -219,6 +219,13 @@ function addBiomarkers(
   const byMeasure = new Map<string, BiomarkerFile[]>()
   for (const file of files) byMeasure.set(file.measure, [...(byMeasure.get(file.measure) ?? []), file])
   const extra: PlannedSession[] = []
+  // Rows go to the nearest session by time (judged by the raw streams alone), so no minute is lost between sessions.
+  const rawSpans = planned.map((target) => {
+    const times = target.session.streams.flatMap((s) =>
+      s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []
+    )
+    return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
+  })
   for (const [measure, measureFiles] of [...byMeasure].sort()) {
     const { streams, missingMinutes } = biomarkerStreams(measureFiles)
     if (missingMinutes.size > 0)
@@ -246,13 +253,7 @@ function addBiomarkers(
         })
       }
       const targets = planned.length > 0 ? planned : extra
-      // Rows go to the nearest session by time, so that no minute is lost between sessions.
-      const spans = targets.map((target) => {
-        const times = target.session.streams.flatMap((s) =>
-          s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []
-        )
-        return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
-      })
+      const spans = planned.length > 0 ? rawSpans : [[-Infinity, Infinity]]
       const owner = Int32Array.from(stream.times, (t) => {
         let best = 0
         let bestDistance = Infinity

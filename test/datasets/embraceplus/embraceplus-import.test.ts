@@ -262,6 +262,21 @@ describe('a bucket day of files', () => {
     study.close()
   })
 
+  it('splits the per-minute rows between two sessions by which is nearer, losing none', () => {
+    const study = newStudy()
+    importDataset(study, { kind: 'embraceplus', path: DAY, participant: 'P01' })
+    const first = streamOf(study, 0, 'bm_pulse_rate').data.times
+    const second = streamOf(study, 1, 'bm_pulse_rate').data.times
+    expect(first.length + second.length).toBe(expected.biomarkers.rows - expected.biomarkers.missing)
+    const firstEnd = streamOf(study, 0, 'acc').data.times.at(-1)!
+    const secondStart = streamOf(study, 1, 'acc').data.times[0]
+    const middle = (firstEnd + secondStart) / 2
+    expect(Array.from(first).every((t) => t <= middle)).toBe(true)
+    expect(Array.from(second).every((t) => t > middle)).toBe(true)
+    expect(second.length).toBeGreaterThan(0)
+    study.close()
+  })
+
   it('refuses a second import of the same files unless replacing, and picks files by date', () => {
     const study = newStudy()
     importDataset(study, { kind: 'embraceplus', path: ROOT, participant: 'P01' })
