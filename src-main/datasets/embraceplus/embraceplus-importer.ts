@@ -52,13 +52,21 @@ function readBinary(path: string): Buffer {
   return readFileSync(path)
 }
 
+/** The participant of a bucket folder <participantID>-<deviceSn> (serials have 10 characters), if it is one. */
+function bucketFolderParticipant(folder: string): string | undefined {
+  return /^(.+)-[A-Za-z0-9]{10}$/.exec(basename(folder))?.[1]
+}
+
 /**
  * The participant of a biomarker CSV: from the bucket folder <participantID>-<deviceSn> it sits in
  * (…/digital_biomarkers/aggregated_per_minute/x.csv), else from its name <id>_<date>_<measure>.csv, whose id
  * is the participant's or ends in -<participant> (the x-y- prefix of the raw files).
  */
 function biomarkerParticipant(path: string): { folder: string | undefined; id: string } {
-  const folder = /^(.+)-[A-Za-z0-9]{10}$/.exec(basename(dirname(dirname(dirname(path)))))?.[1]
+  const folder =
+    basename(dirname(dirname(path))) === 'digital_biomarkers'
+      ? bucketFolderParticipant(dirname(dirname(dirname(path))))
+      : undefined
   const id = /^(.*)_\d{4}-\d{2}-\d{2}_[^_]+\.csv$/i.exec(basename(path))?.[1] ?? ''
   return { folder, id }
 }
@@ -324,6 +332,16 @@ export function planEmbracePlusImport(
   const avro = found.avro.filter((file) => inDateRange(file.date, options.from, options.to))
   avro.forEach((entry, index) => {
     if (index % 24 === 0) progress?.(`reading ${entry.name} (${index + 1} of ${avro.length})`)
+    // A bucket folder names its participant (verified against every file's enrollment): another
+    // participant's files need not be decoded to be listed. Files elsewhere are judged by what they say.
+    const folder =
+      basename(dirname(dirname(entry.path))) === 'raw_data'
+        ? bucketFolderParticipant(dirname(dirname(dirname(entry.path))))
+        : undefined
+    if (folder !== undefined && folder !== participant) {
+      participantsFound.add(folder)
+      return
+    }
     const buffer = readBinary(entry.path)
     const file = readEmbraceFile(buffer, entry.path, entry.name)
     participantsFound.add(file.participant)
