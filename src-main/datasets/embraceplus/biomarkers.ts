@@ -36,6 +36,8 @@ const UNITS: Record<string, string> = {
 export interface BiomarkerFile {
   path: string
   name: string
+  /** The device serial of the bucket folder the file sits in, where it sits in one. */
+  device?: string
   measure: string
   participant: string
   columns: string[]

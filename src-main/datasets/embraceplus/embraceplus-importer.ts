@@ -14,7 +14,7 @@ import {
 } from '../import-report'
 import { renderList, renderToken } from '../safe-text'
 import { formatBytes, MAX_SIGNAL_FILE_BYTES, SourceFiles } from '../source-files'
-import { biomarkerStreams, readBiomarkerFile, type BiomarkerFile } from './biomarkers'
+import { BIOMARKER_RATE_HZ, biomarkerStreams, readBiomarkerFile, type BiomarkerFile } from './biomarkers'
 import { readEmbraceFile, type EmbraceFile } from './embrace-file'
 import { beatStreams } from './beats'
 import { checkDate, findEmbraceFiles, inDateRange } from './layout'
@@ -62,13 +62,17 @@ function bucketFolderParticipant(folder: string): string | undefined {
  * (…/digital_biomarkers/aggregated_per_minute/x.csv), else from its name <id>_<date>_<measure>.csv, whose id
  * is the participant's or ends in -<participant> (the x-y- prefix of the raw files).
  */
-function biomarkerParticipant(path: string): { folder: string | undefined; id: string } {
-  const folder =
-    basename(dirname(dirname(path))) === 'digital_biomarkers'
-      ? bucketFolderParticipant(dirname(dirname(dirname(path))))
-      : undefined
+function biomarkerParticipant(path: string): {
+  folder: string | undefined
+  device: string | undefined
+  id: string
+} {
+  const bucket = basename(dirname(dirname(path))) === 'digital_biomarkers'
+  const folder = bucket ? bucketFolderParticipant(dirname(dirname(dirname(path)))) : undefined
+  const device =
+    folder !== undefined ? basename(dirname(dirname(dirname(path)))).slice(folder.length + 1) : undefined
   const id = /^(.*)_\d{4}-\d{2}-\d{2}_[^_]+\.csv$/i.exec(basename(path))?.[1] ?? ''
-  return { folder, id }
+  return { folder, device, id }
 }
 
 function localText(ms: number, offsetS: number): string {
@@ -98,6 +102,8 @@ function joinReport(session: JoinedSession): FileJoinReport {
 }
 
 interface PlannedSession {
+  /** The device serial ('' for biomarkers whose device is unknown). */
+  device: string
   session: CountedSession
   report: ParticipantReport
 }
@@ -191,7 +197,7 @@ function planSession(joined: JoinedSession, participant: string): PlannedSession
     annotationCount: 0,
     markerCount: markers.length
   }
-  return { session, report }
+  return { device: joined.device, session, report }
 }
 
 function startOf(streams: ImportedStream[], markers: { timeMs: number }[]): number {
@@ -217,55 +223,72 @@ function finishSpan(session: CountedSession): void {
   session.durationMs = Math.round(end - Math.floor(start))
 }
 
-/** Puts each measure's per-minute rows beside the raw streams of the session they fall nearest to. */
+function biomarkerSession(participant: string, device: string): PlannedSession {
+  const name = `EmbracePlus biomarkers ${participant}${device ? ` ${device}` : ''}`
+  return {
+    device,
+    report: participantReport(participant, name),
+    session: {
+      participantCode: participant,
+      name,
+      startMs: 0,
+      timezone: 'UTC',
+      durationMs: 0,
+      notes: 'per-minute digital biomarkers without raw data',
+      streams: [],
+      markers: [],
+      annotations: [],
+      annotationCount: 0,
+      markerCount: 0
+    }
+  }
+}
+
+function spanOf(target: PlannedSession): [number, number] {
+  const times = target.session.streams.flatMap((s) =>
+    s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []
+  )
+  return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
+}
+
+/**
+ * Puts each measure's per-minute rows beside the raw streams of its device's session they fall nearest to
+ * (judged by the raw streams alone), so that no minute is lost between sessions. A device without raw data
+ * gets a session of its own; a CSV outside a bucket folder (device unknown) goes with every device's sessions.
+ */
 function addBiomarkers(
   planned: PlannedSession[],
   files: BiomarkerFile[],
   participant: string,
   problems: string[]
 ): PlannedSession[] {
-  const byMeasure = new Map<string, BiomarkerFile[]>()
-  for (const file of files) byMeasure.set(file.measure, [...(byMeasure.get(file.measure) ?? []), file])
-  const extra: PlannedSession[] = []
-  // Rows go to the nearest session by time (judged by the raw streams alone), so no minute is lost between sessions.
-  const rawSpans = planned.map((target) => {
-    const times = target.session.streams.flatMap((s) =>
-      s.times.length > 0 ? [s.times[0], s.times[s.times.length - 1]] : []
-    )
-    return times.length > 0 ? [Math.min(...times), Math.max(...times)] : [-Infinity, Infinity]
-  })
-  for (const [measure, measureFiles] of [...byMeasure].sort()) {
+  const groups = new Map<string, BiomarkerFile[]>()
+  for (const file of files) {
+    const key = `${file.device ?? ''}\u0000${file.measure}`
+    groups.set(key, [...(groups.get(key) ?? []), file])
+  }
+  const spans = new Map(planned.map((target) => [target, spanOf(target)]))
+  const extra = new Map<string, PlannedSession>()
+  for (const [key, measureFiles] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const device = key.slice(0, key.indexOf('\u0000'))
+    const measure = measureFiles[0].measure
     const { streams, missingMinutes } = biomarkerStreams(measureFiles)
     if (missingMinutes.size > 0)
       problems.push(
-        `${measure}: minutes without a value, by missing_value_reason: ${[...missingMinutes].map(([reason, n]) => `${reason} ${n}`).join(', ')} (kept as bm_…_missing)`
+        `${measure}${device ? ` (${device})` : ''}: minutes without a value, by missing_value_reason: ${[...missingMinutes].map(([reason, n]) => `${reason} ${n}`).join(', ')} (kept as bm_…_missing)`
       )
+    let targets = planned.filter((target) => device === '' || target.device === device)
+    if (targets.length === 0) {
+      const own = extra.get(device) ?? biomarkerSession(participant, device)
+      extra.set(device, own)
+      targets = [own]
+    }
+    const targetSpans = targets.map((target) => spans.get(target) ?? [-Infinity, Infinity])
     for (const stream of streams) {
-      if (planned.length === 0 && extra.length === 0) {
-        const report = participantReport(participant, `EmbracePlus biomarkers ${participant}`)
-        extra.push({
-          report,
-          session: {
-            participantCode: participant,
-            name: `EmbracePlus biomarkers ${participant}`,
-            startMs: 0,
-            timezone: 'UTC',
-            durationMs: 0,
-            notes: 'per-minute digital biomarkers without raw data',
-            streams: [],
-            markers: [],
-            annotations: [],
-            annotationCount: 0,
-            markerCount: 0
-          }
-        })
-      }
-      const targets = planned.length > 0 ? planned : extra
-      const spans = planned.length > 0 ? rawSpans : [[-Infinity, Infinity]]
       const owner = Int32Array.from(stream.times, (t) => {
         let best = 0
         let bestDistance = Infinity
-        spans.forEach(([from, to], index) => {
+        targetSpans.forEach(([from, to], index) => {
           const distance = t < from ? from - t : t > to ? t - to : 0
           if (distance < bestDistance) {
             best = index
@@ -282,7 +305,8 @@ function addBiomarkers(
         const part: ImportedStream = {
           name: stream.name,
           unit: stream.unit,
-          rateHz: 1 / 60,
+          // The missing minutes are events (reasons at some minutes), not a regular stream.
+          rateHz: stream.name.endsWith('_missing') ? 0 : BIOMARKER_RATE_HZ,
           channels: stream.channels,
           times: Float64Array.from(keep, (i) => stream.times[i]),
           samples: Float32Array.from(
@@ -290,7 +314,6 @@ function addBiomarkers(
             (_, k) => stream.samples[keep[Math.floor(k / channels)] * channels + (k % channels)]
           )
         }
-        if (stream.name.endsWith('_missing')) part.rateHz = 0
         target.session.streams.push(part)
         target.report.streams.push(
           streamReport(part, measureFiles.map((file) => file.name).join(', '), {
@@ -302,7 +325,7 @@ function addBiomarkers(
       })
     }
   }
-  return extra
+  return [...extra.values()]
 }
 
 /**
@@ -327,6 +350,15 @@ export function planEmbracePlusImport(
   const maxGapS = options.maxGapS ?? DEFAULT_MAX_GAP_S
   const found = findEmbraceFiles(path)
   const sources = new SourceFiles()
+  // Files are hashed by name, not folder, so that the same files copied elsewhere are the same data; two
+  // devices' CSVs of one day share a name, so a repeated name is numbered rather than overwritten.
+  const hashNames = new Set<string>()
+  const hashName = (path: string): string => {
+    let name = `embraceplus/${basename(path)}`
+    for (let k = 2; hashNames.has(name); k++) name = `embraceplus/${basename(path)}#${k}`
+    hashNames.add(name)
+    return name
+  }
   const participantsFound = new Set<string>()
   const selected: EmbraceFile[] = []
   const avro = found.avro.filter((file) => inDateRange(file.date, options.from, options.to))
@@ -350,8 +382,7 @@ export function planEmbracePlusImport(
       const date = new Date(Math.min(...file.sensors.map((s) => s.startMs))).toISOString().slice(0, 10)
       if (!inDateRange(date, options.from, options.to)) return
     }
-    // By name, not folder: the same files copied elsewhere are the same data.
-    sources.add(`embraceplus/${basename(entry.path)}`, buffer)
+    sources.add(hashName(entry.path), buffer)
     selected.push(file)
   })
   const biomarkerFiles: BiomarkerFile[] = []
@@ -363,8 +394,8 @@ export function planEmbracePlusImport(
         ? owner.folder === participant
         : owner.id === participant || owner.id.endsWith(`-${participant}`)
     if (!mine) continue
-    const buffer = sources.read(entry.path, `embraceplus/${basename(entry.path)}`)
-    biomarkerFiles.push(readBiomarkerFile(buffer, entry.path, entry.name))
+    const buffer = sources.read(entry.path, hashName(entry.path))
+    biomarkerFiles.push({ ...readBiomarkerFile(buffer, entry.path, entry.name), device: owner.device })
   }
   const everyone = [...participantsFound].sort()
   if (selected.length === 0 && biomarkerFiles.length === 0) {

@@ -257,7 +257,7 @@ describe('a bucket day of files', () => {
     expect(activity.info.unit).toBe('0=generic,1=still,2=walking')
     expect(Array.from(activity.data.samples.subarray(0, 3))).toEqual([1, 2, 0])
     expect(report.problems.join('\n')).toMatch(
-      /pulse-rate: minutes without a value, by missing_value_reason: device_not_recording 2, not_enough_data 1/
+      /pulse-rate \(3YK0000001\): minutes without a value, by missing_value_reason: device_not_recording 2, not_enough_data 1/
     )
     study.close()
   })
@@ -274,6 +274,26 @@ describe('a bucket day of files', () => {
     expect(Array.from(first).every((t) => t <= middle)).toBe(true)
     expect(Array.from(second).every((t) => t > middle)).toBe(true)
     expect(second.length).toBeGreaterThan(0)
+    study.close()
+  })
+
+  it("keeps another device's biomarkers apart: a device without raw data gets a session of its own", () => {
+    const day = join(temporaryFolder(), '2025-07-14')
+    cpSync(DAY, day, { recursive: true })
+    cpSync(join(P01, 'digital_biomarkers'), join(day, 'P01-3YK0000009', 'digital_biomarkers'), {
+      recursive: true
+    })
+    const study = newStudy()
+    importDataset(study, { kind: 'embraceplus', path: day, participant: 'P01', oneSession: true })
+    const sessions = study.listSessions()
+    expect(sessions.map((s) => s.name)).toEqual([
+      expect.stringMatching(/^EmbracePlus 3YK0000001 /),
+      'EmbracePlus biomarkers P01 3YK0000009'
+    ])
+    const rows = expected.biomarkers.rows - expected.biomarkers.missing
+    expect(streamOf(study, 0, 'bm_pulse_rate').data.times.length).toBe(rows)
+    expect(streamOf(study, 1, 'bm_pulse_rate').data.times.length).toBe(rows)
+    expect(sessions[1].streams.some((s) => s.name === 'acc')).toBe(false)
     study.close()
   })
 
