@@ -182,7 +182,7 @@ function joinStream(kind: EmbraceStreamKind, parts: { file: EmbraceFile; part: S
           missing: Math.max(0, Math.round((t - lastMs) / periodMs) - 1)
         })
       times[n] = t
-      samples.set(part.samples.subarray(i * channels, (i + 1) * channels), n * channels)
+      for (let c = 0; c < channels; c++) samples[n * channels + c] = part.samples[i * channels + c]
       lastMs = t
       n++
     }
