@@ -1,3 +1,5 @@
+// With --embraceplus: the EmbracePlus importer on a week of Avro files instead (bench/import-embraceplus.mjs).
+//
 // Benchmark of the K-EmoCon importer on a synthetic study of full K-EmoCon size (32 participants, about
 // 30 minutes of E4 recording each around a 10-minute debate), against pandas.read_csv on the same files.
 //   node bench/import.mjs [--participants 32] [--keep]
@@ -10,6 +12,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
+
+if (process.argv.includes('--embraceplus')) {
+  await import('./import-embraceplus.mjs')
+  process.exit(0)
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const argument = (name, fallback) => {

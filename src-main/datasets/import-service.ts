@@ -2,6 +2,7 @@ import { ValidationError } from '../errors'
 import { writeImport, type ImportPlan } from '../store/import-writer'
 import type { StudyStore } from '../store/study-store'
 import { planE4Import } from './e4/e4-importer'
+import { planEmbracePlusImport, type EmbracePlusOptions } from './embraceplus/embraceplus-importer'
 import { planCsvImport, type CsvMapping } from './generic-csv'
 import type { ImportReport } from './import-report'
 import { planKemoconImport } from './kemocon/kemocon-importer'
@@ -10,6 +11,7 @@ export type ImportRequest =
   | { kind: 'kemocon'; path: string; replace?: boolean }
   | { kind: 'e4'; path: string; participant: string; replace?: boolean }
   | { kind: 'csv'; path: string; mapping: CsvMapping; replace?: boolean }
+  | ({ kind: 'embraceplus'; path: string; replace?: boolean } & EmbracePlusOptions)
 
 export function planImport(
   request: ImportRequest,
@@ -22,6 +24,8 @@ export function planImport(
       return planE4Import(request.path, request.participant)
     case 'csv':
       return planCsvImport(request.path, request.mapping)
+    case 'embraceplus':
+      return planEmbracePlusImport(request.path, request, progress)
     default:
       throw new ValidationError(`unknown import kind "${(request as { kind: string }).kind}"`, 'kind')
   }

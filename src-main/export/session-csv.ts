@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { ValidationError } from '../errors'
-import { writeDirectoryAtomically } from '../files/atomic-directory'
+import { writeDirectoryAtomically, type FileContent } from '../files/atomic-directory'
 import { AnnotationStore } from '../store/annotation-store'
 import { RecordingStore } from '../store/recording-store'
 import { SignalStore } from '../store/signal-store'
@@ -11,6 +11,9 @@ export interface SessionCsvSummary {
   sessionId: number
   files: { file: string; stream: string; unit: string; samples: number }[]
 }
+
+/** Samples per piece of a stream's CSV (a few MB of text). */
+const EXPORT_SLICE_SAMPLES = 65536
 
 /** The shortest decimal that reads back as the same float32: stored values are float32, so more digits are noise. */
 export function float32Text(value: number): string {
@@ -42,23 +45,33 @@ export async function exportSessionCsv(
     throw new ValidationError(`${out} is not empty: choose an empty or new folder`, 'out')
   const session = study.getSession(sessionId)
   const signals = new SignalStore(study.db)
-  const files: Record<string, string> = {}
+  const files: Record<string, FileContent> = {}
   const summary: SessionCsvSummary = { out, sessionId, files: [] }
   const used = new Set<string>()
   for (const stream of session.streams) {
-    const data = signals.read(stream.id)
-    const lines: string[] = [['time_ms', ...stream.channels].map(field).join(',')]
-    const width = data.channelCount
-    for (let i = 0; i < data.times.length; i++) {
-      let line = String(Math.round(data.times[i] * 1000) / 1000)
-      for (let c = 0; c < width; c++) line += `,${float32Text(data.samples[i * width + c])}`
-      lines.push(line)
-    }
     let file = `${stream.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.csv`
     while (used.has(file)) file = `_${file}`
     used.add(file)
-    files[file] = `${lines.join('\n')}\n`
-    summary.files.push({ file, stream: stream.name, unit: stream.unit, samples: data.times.length })
+    // Written a slice of time at a time: a week of 64 Hz ACC is more text than one string may hold.
+    files[file] = function* () {
+      yield `${['time_ms', ...stream.channels].map(field).join(',')}\n`
+      if (stream.startMs === null || stream.endMs === null) return
+      const sliceMs =
+        stream.rateHz > 0 ? Math.max(1000, (EXPORT_SLICE_SAMPLES / stream.rateHz) * 1000) : Infinity
+      for (let from = stream.startMs; from <= stream.endMs; from += sliceMs) {
+        const data = signals.read(stream.id, from, Math.min(from + sliceMs, stream.endMs + 1))
+        const width = data.channelCount
+        let text = ''
+        for (let i = 0; i < data.times.length; i++) {
+          text += String(Math.round(data.times[i] * 1000) / 1000)
+          for (let c = 0; c < width; c++) text += `,${float32Text(data.samples[i * width + c])}`
+          text += '\n'
+        }
+        yield text
+        if (!Number.isFinite(sliceMs)) return
+      }
+    }
+    summary.files.push({ file, stream: stream.name, unit: stream.unit, samples: stream.sampleCount })
   }
   const markers = new AnnotationStore(study.db).listMarkers(sessionId)
   files['markers.csv'] =

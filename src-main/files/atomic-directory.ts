@@ -2,10 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
-async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+/** A file's content: whole, or made piece by piece (a file too large to hold as one string). */
+export type FileContent = string | Uint8Array | (() => Iterable<string | Uint8Array>)
+
+async function writeFileSynced(file: string, data: FileContent): Promise<void> {
   const handle = await fs.open(file, 'w')
   try {
-    await handle.writeFile(data)
+    if (typeof data === 'function')
+      for (const piece of data()) await handle.write(typeof piece === 'string' ? Buffer.from(piece) : piece)
+    else await handle.writeFile(data)
     await handle.sync()
   } finally {
     await handle.close()
@@ -34,7 +39,7 @@ export async function exists(file: string): Promise<boolean> {
  */
 export async function writeDirectoryAtomically(
   directory: string,
-  files: Record<string, string | Uint8Array>
+  files: Record<string, FileContent>
 ): Promise<void> {
   const target = path.resolve(directory)
   const parent = path.dirname(target)
@@ -61,4 +66,3 @@ export async function writeDirectoryAtomically(
     throw error
   }
 }
-

@@ -20,6 +20,17 @@ export interface ImportedStream {
   times: Float64Array
   /** Channel-interleaved. */
   samples: Float32Array
+  /** The rate the samples show, beside the nominal `rateHz`, where the source says more than its nominal rate. */
+  measuredRateHz?: number
+  /** Holes the source left (a device paused between files), stored as gap records of the stream. */
+  gaps?: ImportedGap[]
+}
+
+/** A hole in an imported stream: found from the source's timestamps. */
+export interface ImportedGap {
+  startMs: number
+  endMs: number
+  missing: number
 }
 
 export interface ImportedSession {
@@ -97,6 +108,15 @@ export function checkPlan(plan: ImportPlan): void {
       for (let i = 0; i < samples.length; i++) {
         if (!Number.isFinite(samples[i])) bad(where, `sample value ${i} is ${samples[i]}`)
       }
+      if (
+        stream.measuredRateHz !== undefined &&
+        !(stream.measuredRateHz >= 0 && stream.measuredRateHz <= MAX_RATE_HZ)
+      )
+        bad(where, `measured rate ${stream.measuredRateHz} Hz`)
+      for (const gap of stream.gaps ?? []) {
+        if (!inEpoch(gap.startMs) || !inEpoch(gap.endMs) || gap.endMs < gap.startMs || !(gap.missing >= 0))
+          bad(where, `gap ${gap.startMs}..${gap.endMs} (${gap.missing} missing)`)
+      }
     }
     for (const marker of session.markers) {
       if (!inEpoch(marker.timeMs)) bad(at, `marker "${marker.label}" at ${marker.timeMs}`)
@@ -140,6 +160,10 @@ export function writeImport(study: StudyStore, plan: ImportPlan, options: WriteO
     progress.streams += session.streams.length
     for (const stream of session.streams) progress.samples += stream.times.length
   }
+  const setMeasured = db.prepare('UPDATE stream SET measured_rate_hz = ? WHERE id = ?')
+  const addGap = db.prepare(
+    'INSERT INTO gap (stream_id, start_ms, end_ms, missing_samples, cause, created_ms) VALUES (?, ?, ?, ?, ?, ?)'
+  )
   const write = db.transaction((): ImportOutcome => {
     const previous = db
       .prepare('SELECT id, session_ids FROM import_record WHERE content_hash = ?')
@@ -176,6 +200,10 @@ export function writeImport(study: StudyStore, plan: ImportPlan, options: WriteO
           samples: stream.samples,
           channelCount: stream.channels.length
         })
+        if (stream.measuredRateHz !== undefined) setMeasured.run(stream.measuredRateHz, created.id)
+        for (const gap of stream.gaps ?? [])
+          // 'timestamp': the hole is seen in the source's own times, as a recorder sees a timestamp gap.
+          addGap.run(created.id, gap.startMs, gap.endMs, gap.missing, 'timestamp', Date.now())
         progress.streamsWritten++
         progress.samplesWritten += stream.times.length
         options.onProgress?.({ ...progress })

@@ -30,9 +30,27 @@ export function formatImportReport(result: unknown): string {
       `${totals.markers} markers in ${report.seconds ?? '?'} s`
   ]
   for (const problem of report.problems) lines.push(`  ! ${problem}`)
+  if (report.participantsFound && report.participantsFound.length > 1)
+    lines.push(`  participants in the source: ${report.participantsFound.join(', ')}`)
   for (const participant of report.participants) {
-    const streams = participant.streams.map((s) => `${s.name} ${s.samples} @${s.measuredHz} Hz`).join(', ')
-    lines.push(`  participant ${participant.participant}: ${streams || 'no streams'}`)
+    const streams = participant.streams
+      .map(
+        (s) =>
+          `${s.name} ${s.samples} @${s.measuredHz}${s.nominalHz > 0 && s.nominalHz !== s.measuredHz ? ` (nominal ${+s.nominalHz.toFixed(4)})` : ''} Hz`
+      )
+      .join(', ')
+    const session = participant.sessionName ? ` ${participant.sessionName}` : ''
+    lines.push(`  participant ${participant.participant}${session}: ${streams || 'no streams'}`)
+    const files = participant.files
+    if (files) {
+      const empty = files.emptyStreams.map((e) => `${e.name} (${e.files} of ${files.count})`).join(', ')
+      lines.push(
+        `    ${files.count} files ${files.first} .. ${files.last}, schema ${files.schemaVersions.join(', ')}; ` +
+          `${files.gaps.length} gaps${files.gaps.length > 0 ? ` (longest ${Math.max(...files.gaps.map((g) => g.seconds))} s)` : ''}, ` +
+          `largest overlap ${files.largestOverlapS} s (${files.overlapSamplesDropped} repeated samples left out)` +
+          (empty ? `; empty streams skipped: ${empty}` : '')
+      )
+    }
     for (const problem of participant.problems) lines.push(`    ! ${problem}`)
   }
   return lines.join('\n')
@@ -68,6 +86,39 @@ export const importE4Command: CliCommand = {
       participant: requireString(input.values, 'participant'),
       replace: input.values.replace === true
     }),
+  format: formatImportReport
+}
+
+export const importEmbracePlusCommand: CliCommand = {
+  path: ['import', 'embraceplus'],
+  summary:
+    'Import EmbracePlus raw data (Avro) and per-minute biomarkers from an Empatica bucket download, for one participant',
+  usage:
+    'import embraceplus DIR --participant ID --study FILE [--from DATE] [--to DATE] [--one-session] [--max-gap SECONDS] [--replace] [--json]',
+  options: {
+    ...replaceOption,
+    participant: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'one-session': { type: 'boolean' },
+    'max-gap': { type: 'string' }
+  },
+  positionals: true,
+  run: (input) => {
+    const maxGapS = numberOption(input.values, 'max-gap')
+    if (maxGapS !== undefined && !(maxGapS >= 1))
+      throw new ValidationError('--max-gap must be at least 1 (seconds)', 'max-gap')
+    return runImport(input, {
+      kind: 'embraceplus',
+      path: onePath(input, 'EmbracePlus folder or .avro file'),
+      participant: requireString(input.values, 'participant'),
+      from: stringOption(input.values, 'from'),
+      to: stringOption(input.values, 'to'),
+      oneSession: input.values['one-session'] === true,
+      maxGapS,
+      replace: input.values.replace === true
+    })
+  },
   format: formatImportReport
 }
 

@@ -9,7 +9,7 @@ import { trainCommand } from './train'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
 
-import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
+import { importKemoconCommand, importE4Command, importCsvCommand, importEmbracePlusCommand } from './import'
 import { synthCommand } from './synth'
 import { exportBdfCommand, exportCsvCommand, exportEdfCommand, exportKemoconCommand } from './export'
 import { devicesCommand, recordCommand } from './record'
@@ -18,6 +18,7 @@ import { devicesCommand, recordCommand } from './record'
 export const commands: CliCommand[] = [
   importKemoconCommand,
   importE4Command,
+  importEmbracePlusCommand,
   importCsvCommand,
   synthCommand,
   exportKemoconCommand,

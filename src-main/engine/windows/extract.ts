@@ -4,6 +4,7 @@ import { SignalStore, type SignalData } from '../../store/signal-store'
 import type { StudyStore } from '../../store/study-store'
 import { defaultSensors, paperChannels, type Sensor } from '../model/config'
 import { sessionLabels } from './labels'
+import { loadSessionStreams } from './session-streams'
 import { coverage, gapTolerance, resampleByIndex, resampleToGrid } from './resample'
 import type { DropCounts, InputShape, Window, WindowOptions, WindowSet } from './types'
 
@@ -33,15 +34,6 @@ function lowerBound(times: Float64Array, t: number): number {
     else high = middle
   }
   return low
-}
-
-function loadStreams(signals: SignalStore, session: Session, names: string[]): Map<string, LoadedStream> {
-  const streams = new Map<string, LoadedStream>()
-  for (const name of names) {
-    const info = session.streams.find((stream) => stream.name === name)
-    if (info) streams.set(name, { rateHz: info.rateHz, data: signals.read(info.id) })
-  }
-  return streams
 }
 
 interface Slice {
@@ -185,7 +177,7 @@ export function sessionWindowsAt(
 ): { endMs: number; inputs: Float32Array[] | 'missing' | 'gapped' }[] {
   const session = study.getSession(sessionId)
   if (options.preset === 'native') checkStreamChannels(session, options.sensors)
-  const streams = loadStreams(new SignalStore(study.db), session, windowStreamNames(options))
+  const streams = loadSessionStreams(new SignalStore(study.db), session, windowStreamNames(options))
   return endTimes.map((endMs) => ({ endMs, inputs: windowInputsAt(streams, endMs, options) }))
 }
 

@@ -3,6 +3,7 @@ import { defineCall } from './define'
 
 const path = z.string().trim().min(1, 'choose a file or folder')
 const code = z.string().trim().min(1, 'participant code is empty').max(64)
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD')
 
 export const csvMappingInput = z.object({
   participant: code,
@@ -20,7 +21,24 @@ export const csvMappingInput = z.object({
 export const importInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('kemocon'), path, replace: z.boolean().default(false) }),
   z.object({ kind: z.literal('e4'), path, participant: code, replace: z.boolean().default(false) }),
-  z.object({ kind: z.literal('csv'), path, mapping: csvMappingInput, replace: z.boolean().default(false) })
+  z.object({ kind: z.literal('csv'), path, mapping: csvMappingInput, replace: z.boolean().default(false) }),
+  z.object({
+    kind: z.literal('embraceplus'),
+    path,
+    /** enrollment.participantID inside the files; also the study's participant code. */
+    participant: code,
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    /** Every file of a device in one session, pauses stored as gaps. */
+    oneSession: z.boolean().default(false),
+    /** A pause longer than this between files starts a new session. */
+    maxGapS: z
+      .number()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
+    replace: z.boolean().default(false)
+  })
 ])
 
 export const synthInput = z.object({
@@ -62,10 +80,31 @@ export interface ParticipantReport {
   streams: StreamReport[]
   annotations: AnnotationCounts
   problems: string[]
+  /** How a session was joined from a device's files (EmbracePlus). */
+  files?: FileJoinReport
+}
+
+/** The files one EmbracePlus session was joined from, and what lay between them. */
+export interface FileJoinReport {
+  device: string
+  count: number
+  first: string
+  last: string
+  schemaVersions: string[]
+  /** The participant's offset from UTC, as the files give it. */
+  timezoneOffsetS: number
+  /** Streams the files carry but left empty, with how many of the files did. */
+  emptyStreams: { name: string; files: number }[]
+  /** Pauses between files longer than a few seconds (stored as gaps of each stream). */
+  gaps: { startMs: number; endMs: number; seconds: number }[]
+  /** The most a file started before the previous one ended (s), and the repeated samples left out. */
+  largestOverlapS: number
+  overlapSamplesDropped: number
+  systolicPeaks: number
 }
 
 export interface ImportReport {
-  kind: 'kemocon' | 'e4' | 'csv'
+  kind: 'kemocon' | 'e4' | 'csv' | 'embraceplus'
   source: string
   contentHash: string
   participants: ParticipantReport[]
@@ -79,6 +118,8 @@ export interface ImportReport {
     annotations: number
     markers: number
   }
+  /** Every participant the source holds, where it may hold several (EmbracePlus bucket folders). */
+  participantsFound?: string[]
   /** Filled in once the import is written. */
   importId?: number
   replaced?: boolean
