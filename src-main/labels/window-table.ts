@@ -6,6 +6,7 @@ import type {
   SourceWeights,
   WindowTable
 } from '../ipc/contract/labels'
+import { sessionWindowFeatures } from '../signal/session-features'
 import type { StudyStore } from '../store/study-store'
 import { binaryClass } from './fusion'
 import { RevisionStore } from './revision-store'
@@ -30,7 +31,10 @@ export function classBalance(classes: readonly (0 | 1 | null)[]): ClassBalance {
   }
 }
 
-/** The Labels page's table: every window (edges kept, so a window can be seen and fixed) with the target's label and class. */
+/**
+ * The Labels page's table: every window (edges kept, so a window can be seen and fixed) with the target's label
+ * and class, and its physiological features.
+ */
 export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable {
   const windows = windowLabels(study, choice.sessionId, {
     source: choice.source,
@@ -38,9 +42,10 @@ export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable
     weights: choice.weights,
     edges: 'keep'
   })
-  const rows = windows.map((window) => {
+  const { features, notes } = sessionWindowFeatures(study, choice.sessionId, windows)
+  const rows = windows.map((window, i) => {
     const label = window[choice.target]
-    return { ...window, label, labelClass: binaryClass(label, choice.threshold) }
+    return { ...window, label, labelClass: binaryClass(label, choice.threshold), features: features[i] }
   })
   return {
     sessionId: choice.sessionId,
@@ -49,7 +54,8 @@ export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable
     threshold: choice.threshold,
     offsetMs: study.getSession(choice.sessionId).alignmentOffsetMs,
     rows,
-    balance: classBalance(rows.map((r) => r.labelClass))
+    balance: classBalance(rows.map((r) => r.labelClass)),
+    featureNotes: notes
   }
 }
 

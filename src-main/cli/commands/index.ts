@@ -7,6 +7,7 @@ import { predictCommand } from './predict'
 import { trainCommand } from './train'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
+import { featuresCommand } from './features'
 
 import { importKemoconCommand, importE4Command, importCsvCommand } from './import'
 import { synthCommand } from './synth'
@@ -36,5 +37,6 @@ export const commands: CliCommand[] = [
   modelExportEdgeCommand,
   predictCommand,
   trainCommand,
-  ...labelCommands
+  ...labelCommands,
+  featuresCommand
 ]
