@@ -77,6 +77,7 @@ void app.whenReady().then(() => {
     void services.recording
       .stop()
       .then(() => runServiceOf(context).stopAll())
+      .then(() => services.signals.close())
       .finally(() => {
         context.close()
         app.quit()

@@ -16,7 +16,7 @@ export function createHandlers(services: AppServices): AllHandlers {
   return {
     ...appHandlers,
     ...studyHandlers,
-    ...signalHandlers,
+    ...signalHandlers(services.signals),
     ...annotationHandlers,
     ...labelHandlers,
     ...datasetHandlers,

@@ -1,11 +1,15 @@
 import type { AppContext } from '../app-context'
 import { liveServiceOf } from '../engine/live/handlers'
 import { RecordingService } from '../recording/recording-service'
+import { OverlayWorker } from '../signal/overlay-computer'
+import { SignalServices } from '../signal/signal-services'
 import { appHandlers } from './app-handlers'
 
 /** The long-lived services of one process, built once by its composition root and handed to the handlers. */
 export interface AppServices {
   recording: RecordingService
+  /** The viewer's views and overlays of the open study; the overlays are computed in a worker thread. */
+  signals: SignalServices
 }
 
 export function createServices(context: AppContext): AppServices {
@@ -14,6 +18,7 @@ export function createServices(context: AppContext): AppServices {
       context,
       live: liveServiceOf(context),
       prepareEngine: async () => await appHandlers['app.backends']({}, context)
-    })
+    }),
+    signals: new SignalServices(context, new OverlayWorker())
   }
 }

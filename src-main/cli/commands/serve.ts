@@ -36,6 +36,7 @@ export const serveCommand: CliCommand = {
     // A recording is stopped cleanly (its last samples committed, the session marked complete) before exit.
     await services.recording.stop()
     await runServiceOf(context).stopAll()
+    await services.signals.close()
     await server.close()
     context.close()
     return { stopped: true }
