@@ -26,13 +26,25 @@ function normalized(sos: Sos): Float64Array {
 }
 
 /**
- * Runs `data` through every direct-form-II-transposed section in place, all sections for one sample before
- * the next (as scipy's C loop does: one pass over memory instead of one per section). `state` holds z0, z1 per
- * section and is updated.
+ * Runs data[from], data[from + step], ... (step 1 forward, -1 backward; `count` samples) through every
+ * direct-form-II-transposed section in place, all sections for one sample before the next (as scipy's C loop
+ * does: one pass over memory instead of one per section). `state` holds z0, z1 per section and is updated.
+ * One and two sections (every filter the DSP module designs: order-2 low/high-pass, order-2 band-pass, order-4
+ * low-pass) run with coefficients and state in local variables, which V8 keeps in registers; the loads and
+ * stores of a state array per sample and section made the general loop slower than scipy's.
  */
-function cascadeInPlace(coefficients: Float64Array, data: Float64Array, state: Float64Array): void {
+function cascadeInPlace(
+  coefficients: Float64Array,
+  data: Float64Array,
+  state: Float64Array,
+  from = 0,
+  count = data.length,
+  step: 1 | -1 = 1
+): void {
   const sections = coefficients.length / 5
-  for (let i = 0; i < data.length; i++) {
+  if (sections === 1) return cascade1(coefficients, data, state, from, count, step)
+  if (sections === 2) return cascade2(coefficients, data, state, from, count, step)
+  for (let k = 0, i = from; k < count; k++, i += step) {
     let x = data[i]
     for (let s = 0, c = 0, z = 0; s < sections; s++, c += 5, z += 2) {
       const y = coefficients[c] * x + state[z]
@@ -42,6 +54,58 @@ function cascadeInPlace(coefficients: Float64Array, data: Float64Array, state: F
     }
     data[i] = x
   }
+}
+
+function cascade1(
+  c: Float64Array,
+  data: Float64Array,
+  state: Float64Array,
+  from: number,
+  count: number,
+  step: number
+): void {
+  const b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4] // prettier-ignore
+  let z0 = state[0]
+  let z1 = state[1]
+  for (let k = 0, i = from; k < count; k++, i += step) {
+    const x = data[i]
+    const y = b0 * x + z0
+    z0 = b1 * x - a1 * y + z1
+    z1 = b2 * x - a2 * y
+    data[i] = y
+  }
+  state[0] = z0
+  state[1] = z1
+}
+
+function cascade2(
+  c: Float64Array,
+  data: Float64Array,
+  state: Float64Array,
+  from: number,
+  count: number,
+  step: number
+): void {
+  const b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4] // prettier-ignore
+  const d0 = c[5], d1 = c[6], d2 = c[7], e1 = c[8], e2 = c[9] // prettier-ignore
+  let z0 = state[0]
+  let z1 = state[1]
+  let w0 = state[2]
+  let w1 = state[3]
+  for (let k = 0, i = from; k < count; k++, i += step) {
+    const x = data[i]
+    const y = b0 * x + z0
+    z0 = b1 * x - a1 * y + z1
+    z1 = b2 * x - a2 * y
+    const v = d0 * y + w0
+    w0 = d1 * y - e1 * v + w1
+    w1 = d2 * y - e2 * v
+    data[i] = v
+  }
+  state[0] = z0
+  state[1] = z1
+  state[2] = w0
+  state[3] = w1
 }
 
 /**
@@ -126,11 +190,12 @@ export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   const coefficients = normalized(sos)
   const state = new Float64Array(sos.length * 2)
   const scaled = (x0: number): void => zi.forEach(([a, b], s) => state.set([a * x0, b * x0], s * 2))
+  // Forward from the first sample, then backward from the last: walking the buffer down rather than reversing
+  // it twice saves two passes over memory.
+  const total = extended.length
   scaled(extended[0])
-  cascadeInPlace(coefficients, extended, state)
-  extended.reverse()
-  scaled(extended[0])
-  cascadeInPlace(coefficients, extended, state)
-  extended.reverse()
+  cascadeInPlace(coefficients, extended, state, 0, total, 1)
+  scaled(extended[total - 1])
+  cascadeInPlace(coefficients, extended, state, total - 1, total, -1)
   return extended.slice(padLength, padLength + n)
 }
