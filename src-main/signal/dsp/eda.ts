@@ -127,7 +127,9 @@ export function edaPeaks(phasic: ArrayLike<number>, amplitudeMin = 0.1): ScrPeak
   const result: ScrPeaks = { onsets: [], peaks: [], heights: [], amplitudes: [] }
   if (candidates.length === 0) return result
   const prominence = prominences(phasic, candidates)
-  const largest = Math.max(...prominence)
+  // A loop, not Math.max(...prominence): a day of EDA has more maxima than a call may take arguments.
+  let largest = -Infinity
+  for (const p of prominence) if (p > largest) largest = p
   const troughs = localMinima(phasic)
   let t = 0
   candidates.forEach((peak, i) => {
