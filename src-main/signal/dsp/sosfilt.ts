@@ -170,9 +170,9 @@ export function sosfiltfiltPadLength(sos: Sos): number {
  */
 export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   requireSos(sos)
-  requireFinite(signal)
   const padLength = sosfiltfiltPadLength(sos)
   const n = signal.length
+  if (n <= padLength) requireFinite(signal)
   if (n <= padLength)
     throw new ValidationError(
       `signal has ${n} samples; zero-phase filtering with these ${sos.length} sections pads ${padLength} samples on each side and needs at least ${padLength + 1}`,
@@ -183,9 +183,16 @@ export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   const first = signal[0]
   const last = signal[n - 1]
   for (let i = 0; i < padLength; i++) extended[i] = 2 * first - signal[padLength - i]
-  for (let i = 0; i < n; i++) extended[padLength + i] = signal[i]
+  // The copy checks the samples too (one pass, not two): a NaN would spread into every later output.
+  let finite = true
+  for (let i = 0; i < n; i++) {
+    const v = signal[i]
+    finite &&= Number.isFinite(v)
+    extended[padLength + i] = v
+  }
+  if (!finite) requireFinite(signal)
   for (let i = 0; i < padLength; i++) extended[padLength + n + i] = 2 * last - signal[n - 2 - i]
-  // Both passes run in place on the one padded buffer: the input was checked once above.
+  // Both passes run in place on the one padded buffer.
   const zi = sosfiltZi(sos)
   const coefficients = normalized(sos)
   const state = new Float64Array(sos.length * 2)
