@@ -2,6 +2,7 @@ import { ValidationError } from '../errors'
 import { WINDOW_FEATURES, type WindowFeatures } from '../ipc/contract/labels'
 import type { SignalData } from '../store/signal-store'
 import { lowerBound } from './downsample'
+import { gapTolerance } from './gaps'
 import { accMagnitude, motionFlags } from './dsp/acc'
 import { edaClean, edaPeaks, edaPhasic } from './dsp/eda'
 import { hrvTime } from './dsp/hrv'
@@ -37,11 +38,6 @@ export const MIN_HRV_INTERVALS = 3
 export const MIN_PNN50_DIFFERENCES = 20
 /** Beat-to-beat intervals outside this range (200 to 30 bpm) are a missed or a spurious beat, not NN. */
 export const NN_RANGE_MS: readonly [number, number] = [300, 2000]
-
-/** A hole is more than three sample periods, and never less than 1.1 s: the windows' own rule. */
-export function featureGapToleranceMs(rateHz: number): number {
-  return Math.max(3000 / rateHz, 1100)
-}
 
 interface Stretches {
   times: Float64Array
@@ -119,7 +115,7 @@ function deriveStretches(
   derive: (from: number, to: number) => void
 ): Stretches {
   const times = stream.data.times
-  const toleranceMs = featureGapToleranceMs(stream.rateHz)
+  const toleranceMs = gapTolerance(stream.rateHz)
   const stretch = new Int32Array(times.length).fill(-1)
   let skipped = 0
   let skippedSamples = 0
