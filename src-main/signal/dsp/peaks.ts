@@ -22,11 +22,23 @@ export function localMaxima(x: ArrayLike<number>, from = 0, to = x.length): numb
   return peaks
 }
 
-/** Local minima, as find_peaks(-x). */
+/** Local minima, as find_peaks(-x): localMaxima with the comparisons turned, so no negated copy is made. */
 export function localMinima(x: ArrayLike<number>, from = 0, to = x.length): number[] {
-  const negated = new Float64Array(to - from)
-  for (let i = from; i < to; i++) negated[i - from] = -x[i]
-  return localMaxima(negated).map((i) => i + from)
+  const troughs: number[] = []
+  let i = from + 1
+  const last = to - 1
+  while (i < last) {
+    if (x[i - 1] > x[i]) {
+      let ahead = i + 1
+      while (ahead < last && x[ahead] === x[i]) ahead++
+      if (x[ahead] > x[i]) {
+        troughs.push(Math.floor((i + ahead - 1) / 2))
+        i = ahead
+      }
+    }
+    i++
+  }
+  return troughs
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { localMaxima, prominences } from '../../../src-main/signal/dsp/peaks'
+import { localMaxima, localMinima, prominences } from '../../../src-main/signal/dsp/peaks'
 
 /** scipy's own walk out from each peak (peak_prominences, wlen=None): the oracle for the one-pass version. */
 function walkedProminences(
@@ -44,5 +44,17 @@ describe('prominences', () => {
     expect(peaks).toEqual([1, 4, 7])
     expect(prominences(x, peaks)).toEqual(walkedProminences(x, peaks, 0, x.length))
     expect(prominences([1, 2, 3, 4], [])).toEqual([])
+  })
+
+  it('local minima are the local maxima of the negated signal, ties and sub-ranges included', () => {
+    const random = seeded(5)
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 20 + Math.floor(random() * 500)
+      const x = Float64Array.from({ length: n }, () => Math.round(3 * random()))
+      const negated = x.map((v) => -v)
+      const from = trial % 2 ? 3 : 0
+      const to = trial % 3 ? n - 2 : n
+      expect(localMinima(x, from, to)).toEqual(localMaxima(negated, from, to))
+    }
   })
 })
