@@ -219,4 +219,33 @@ describe('window features in the Labels table, the windows CSV and `emoheal feat
       error.mockRestore()
     }
   })
+
+  it('with --window-s, writes a regular grid over the recording, where 60-s windows have pNN50', async () => {
+    const made = wristStudy()
+    const studyPath = made.study.path
+    made.study.close()
+    const out = join(tempDir('emoheal-features-'), 'minutes.csv')
+    const printed: string[] = []
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line))
+    const error = vi.spyOn(console, 'error').mockImplementation((line: string) => void printed.push(line))
+    try {
+      const args = ['features', '--study', studyPath, '--session', String(made.sessionId), '--out', out]
+      expect(await main([...args, '--window-s', '60', '--json'])).toBe(0)
+      const rows = parseCsv(readFileSync(out, 'utf8'))
+      // 300 s of signal: five whole minutes.
+      expect(rows.map((r) => Number(r.start_ms) - SESSION_START)).toEqual([
+        0, 60_000, 120_000, 180_000, 240_000
+      ])
+      for (const row of rows) {
+        expect(row.report_end_ms).toBe('')
+        expect(Number(row.hrv_pnn50_percent)).toBeGreaterThanOrEqual(0)
+        expect(Number(row.scr_count)).toBeGreaterThan(0)
+      }
+      expect(await main([...args, '--window-s', '0.01'])).toBe(1)
+      expect(printed.at(-1)).toMatch(/--window-s must be from 1 to 3600 s/)
+    } finally {
+      log.mockRestore()
+      error.mockRestore()
+    }
+  })
 })
