@@ -13,7 +13,7 @@ import {
 import { binaryClass } from '../labels/fusion'
 import { reportGroups, type ReportGroup } from '../labels/reports'
 import { windowLabels } from '../labels/window-labels'
-import { sessionWindowFeatures } from '../signal/session-features'
+import { sessionWindowFeatures, type SessionFeatureCache } from '../signal/session-features'
 import { featureCell } from './features-export'
 import { AnnotationStore } from '../store/annotation-store'
 import type { StudyStore } from '../store/study-store'
@@ -100,7 +100,11 @@ function windowsCsv(windows: LabelledWindow[], features: WindowFeatures[], thres
   ])
 }
 
-export function exportLabels(study: StudyStore, options: LabelExportOptions): LabelExport {
+export function exportLabels(
+  study: StudyStore,
+  options: LabelExportOptions,
+  features?: SessionFeatureCache
+): LabelExport {
   const session = study.getSession(options.sessionId)
   const windows = windowLabels(study, options.sessionId, {
     source: options.source,
@@ -114,7 +118,7 @@ export function exportLabels(study: StudyStore, options: LabelExportOptions): La
           WINDOW_COLUMNS,
           windowsCsv(
             windows,
-            sessionWindowFeatures(study, options.sessionId, windows).features,
+            sessionWindowFeatures(study, options.sessionId, windows, features).features,
             options.threshold
           )
         )

@@ -18,7 +18,7 @@ export function createHandlers(services: AppServices): AllHandlers {
     ...studyHandlers,
     ...signalHandlers(services.signals),
     ...annotationHandlers,
-    ...labelHandlers,
+    ...labelHandlers(services.features),
     ...datasetHandlers,
     ...engineHandlers,
     ...liveHandlers,

@@ -6,7 +6,7 @@ import type {
   SourceWeights,
   WindowTable
 } from '../ipc/contract/labels'
-import { sessionWindowFeatures } from '../signal/session-features'
+import { sessionWindowFeatures, type SessionFeatureCache } from '../signal/session-features'
 import type { StudyStore } from '../store/study-store'
 import { binaryClass } from './fusion'
 import { RevisionStore } from './revision-store'
@@ -35,17 +35,26 @@ export function classBalance(classes: readonly (0 | 1 | null)[]): ClassBalance {
  * The Labels page's table: every window (edges kept, so a window can be seen and fixed) with the target's label
  * and class, and its physiological features.
  */
-export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable {
+export function windowTable(
+  study: StudyStore,
+  choice: LabelChoice,
+  features?: SessionFeatureCache
+): WindowTable {
   const windows = windowLabels(study, choice.sessionId, {
     source: choice.source,
     target: choice.target,
     weights: choice.weights,
     edges: 'keep'
   })
-  const { features, notes } = sessionWindowFeatures(study, choice.sessionId, windows)
+  const computed = sessionWindowFeatures(study, choice.sessionId, windows, features)
   const rows = windows.map((window, i) => {
     const label = window[choice.target]
-    return { ...window, label, labelClass: binaryClass(label, choice.threshold), features: features[i] }
+    return {
+      ...window,
+      label,
+      labelClass: binaryClass(label, choice.threshold),
+      features: computed.features[i]
+    }
   })
   return {
     sessionId: choice.sessionId,
@@ -55,7 +64,7 @@ export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable
     offsetMs: study.getSession(choice.sessionId).alignmentOffsetMs,
     rows,
     balance: classBalance(rows.map((r) => r.labelClass)),
-    featureNotes: notes
+    featureNotes: computed.notes
   }
 }
 

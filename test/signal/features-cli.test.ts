@@ -6,7 +6,7 @@ import { main } from '../../src-main/cli/index'
 import { exportLabels } from '../../src-main/export/labels-export'
 import { WINDOW_FEATURES } from '../../src-main/ipc/contract/labels'
 import { windowTable } from '../../src-main/labels/window-table'
-import { featureStreamsOf } from '../../src-main/signal/session-features'
+import { featureStreamsOf, SessionFeatureCache } from '../../src-main/signal/session-features'
 import { windowFeatures } from '../../src-main/signal/window-features'
 import { SignalStore } from '../../src-main/store/signal-store'
 import type { StudyStore } from '../../src-main/store/study-store'
@@ -247,5 +247,30 @@ describe('window features in the Labels table, the windows CSV and `emoheal feat
       log.mockRestore()
       error.mockRestore()
     }
+  })
+
+  it('the Labels table filters a session once across calls, and again when a stream has grown', () => {
+    const made = wristStudy()
+    study = made.study
+    const cache = new SessionFeatureCache()
+    const choice = {
+      sessionId: made.sessionId,
+      source: 'external' as const,
+      target: 'arousal' as const,
+      threshold: 2
+    }
+    const first = cache.prepared(study, made.sessionId)
+    const table = windowTable(study, choice, cache)
+    expect(cache.prepared(study, made.sessionId)).toBe(first)
+    // The same features as computed afresh.
+    expect(table.rows.map((r) => r.features)).toEqual(windowTable(study, choice).rows.map((r) => r.features))
+    const signals = new SignalStore(study.db)
+    const temp = study.getSession(made.sessionId).streams.find((s) => s.name === 'temp')!
+    signals.append(temp.id, {
+      times: Float64Array.from({ length: 8 }, (_, i) => SESSION_START + 300_000 + i * 250),
+      samples: new Float32Array(8).fill(33),
+      channelCount: 1
+    })
+    expect(cache.prepared(study, made.sessionId)).not.toBe(first)
   })
 })
