@@ -12,15 +12,16 @@ const port = parentPort
 if (port) {
   port.on('message', (job: OverlayJob) => {
     let reply: OverlayReply
-    const transfer: ArrayBuffer[] = []
+    // A Set: a buffer listed twice is a DataCloneError (filter outputs are views that could share one).
+    const transfer = new Set<ArrayBuffer>()
     try {
       const results = computeOverlays(job.stream, job.kinds)
       for (const derived of Object.values(results))
-        if (derived && 'values' in derived) transfer.push(derived.values.buffer as ArrayBuffer)
+        if (derived && 'values' in derived) transfer.add(derived.values.buffer as ArrayBuffer)
       reply = { id: job.id, results }
     } catch (error) {
       reply = { id: job.id, error: serializeError(error) }
     }
-    port.postMessage(reply, transfer)
+    port.postMessage(reply, [...transfer])
   })
 }
