@@ -9,8 +9,12 @@ work has no scipy function of its own, so it is the numpy/scipy form a Python pi
 - quality per 5-s window: numpy on a (windows, samples) reshape (valid/clipped fractions, flat runs by a
   cumulative sum, beat-interval CV by np.bincount);
 - motion: magnitude by np.sqrt, running median by scipy.ndimage.median_filter(mode='nearest') (edges differ
-  from ours, which shrinks the window there), per-window fraction by a reshape.
-Prints JSON: seconds per step (median of the repeats after one warm-up), versions, peak memory, CPU time.
+  from ours, which shrinks the window there), per-window fraction by a reshape;
+- window features (signal/window-features.ts's definitions, as test/fixtures/dsp/make_fixtures.py computes
+  them): the filters once per stream, then per 5-s window np.searchsorted slices and numpy reductions (slopes by
+  a closed-form least squares on the slice, HRV from np.diff of the beats inside); motion fraction as above.
+Prints JSON: wall and CPU seconds per step (medians of the repeats after one warm-up), versions, peak memory,
+CPU time.
 """
 import json
 import resource
@@ -113,6 +117,64 @@ def motion(ax, ay, az, fs, window_seconds=2.0):
     return flags[:count * size].reshape(count, size).mean(axis=1)
 
 
+T0 = 1.7e12
+NN_RANGE = (300.0, 2000.0)
+
+
+def slope_per_minute(y, fs):
+    n = len(y)
+    t = np.arange(n) - (n - 1) / 2
+    return float((t * (y - y.mean())).sum() / (t * t).sum() * fs * 60)
+
+
+def window_features(d, rates, sos_low, sos_high, sos_bvp):
+    f32 = lambda x: x.astype(np.float32).astype(np.float64)  # noqa: E731  (the product stores float32)
+    eda, bvp, temp = f32(d['eda']), f32(d['bvp']), f32(d['temp'])
+    ax, ay, az = f32(d['accX']), f32(d['accY']), f32(d['accZ'])
+    tonic = ss.sosfiltfilt(sos_low, eda)  # 4 Hz EDA: no 3 Hz clean, as NeuroKit2
+    phasic = ss.sosfiltfilt(sos_high, eda)
+    onsets, peaks = eda_peaks(phasic)
+    amplitudes = phasic[peaks] - phasic[onsets]
+    beats = elgendi(ss.sosfiltfilt(sos_bvp, bvp), rates['bvp'])
+    magnitude = np.sqrt(ax * ax + ay * ay + az * az)
+    times = {k: T0 + np.arange(n) * 1000.0 / rates[k] for k, n in
+             (('eda', len(eda)), ('bvp', len(bvp)), ('temp', len(temp)), ('acc', len(ax)))}
+    count = int(len(eda) / rates['eda'] // WINDOW)
+    out = {k: np.full(count, np.nan) for k in ['edaTonicMean', 'edaTonicSlope', 'scrCount', 'scrAmplitude', 'hrMean',
+                                              'meanNN', 'sdnn', 'rmssd', 'pnn50', 'tempMean', 'tempSlope',
+                                              'accMagnitude', 'accEnergy']}
+    for w in range(count):
+        s, e = T0 + w * WINDOW * 1000, T0 + (w + 1) * WINDOW * 1000
+        a, b = np.searchsorted(times['eda'], [s, e])
+        out['edaTonicMean'][w] = tonic[a:b].mean()
+        out['edaTonicSlope'][w] = slope_per_minute(tonic[a:b], rates['eda'])
+        p, q = np.searchsorted(peaks, [a, b])
+        out['scrCount'][w] = q - p
+        if q > p:
+            out['scrAmplitude'][w] = amplitudes[p:q].mean()
+        a, b = np.searchsorted(times['bvp'], [s, e])
+        p, q = np.searchsorted(beats, [a, b])
+        nn = np.diff(beats[p:q]) * 1000.0 / rates['bvp']
+        nn = nn[(nn >= NN_RANGE[0]) & (nn <= NN_RANGE[1])]
+        if len(nn) >= 2:
+            out['hrMean'][w] = (60000.0 / nn).mean()
+        if len(nn) >= 3:
+            diff = np.diff(nn)
+            out['meanNN'][w] = nn.mean()
+            out['sdnn'][w] = nn.std(ddof=1)
+            out['rmssd'][w] = np.sqrt((diff * diff).mean())
+            if len(diff) >= 20:
+                out['pnn50'][w] = 100 * (np.abs(diff) > 50).mean()
+        a, b = np.searchsorted(times['temp'], [s, e])
+        out['tempMean'][w] = temp[a:b].mean()
+        out['tempSlope'][w] = slope_per_minute(temp[a:b], rates['temp'])
+        a, b = np.searchsorted(times['acc'], [s, e])
+        out['accMagnitude'][w] = magnitude[a:b].mean()
+        out['accEnergy'][w] = magnitude[a:b].var()
+    motion_fraction = motion(ax, ay, az, rates['acc'])
+    return out, motion_fraction
+
+
 def main(data_path, out_path, repeats):
     header, d = read_data(data_path)
     rates = header['rates']
@@ -146,19 +208,29 @@ def main(data_path, out_path, repeats):
         ('quality per 5-s window (BVP with beats, EDA)', 'numpy reshape per window, bincount for beats', quality),
         ('motion flags + fraction per 5-s window', 'np.sqrt + scipy.ndimage.median_filter + reshape',
          lambda: out.__setitem__('motion', motion(d['accX'], d['accY'], d['accZ'], rates['acc']))),
+        ('window features, every 5-s window (windowFeatures)',
+         'sosfiltfilt/find_peaks/Elgendi once per stream, numpy per window (searchsorted slices)',
+         lambda: out.__setitem__('features', window_features(d, rates, sos_low, sos_high, sos_bvp))),
     ]
     results = {}
     for name, method, fn in steps:
         fn()
         times = []
+        cpu = []
         for _ in range(repeats):
             started = time.perf_counter()
+            cpu_started = time.process_time()
             fn()
+            cpu.append(time.process_time() - cpu_started)
             times.append(time.perf_counter() - started)
         times.sort()
-        results[name] = {'seconds': times[len(times) // 2], 'min': times[0], 'max': times[-1], 'method': method}
-    write_data(out_path, {k: out[k] for k in
-                          ['bvp', 'tonic', 'phasic', 'eda16', 'ppgPeaks', 'edaPeaks', 'qualityBvp', 'qualityEda', 'motion']})
+        cpu.sort()
+        results[name] = {'seconds': times[len(times) // 2], 'min': times[0], 'max': times[-1],
+                         'cpuSeconds': cpu[len(cpu) // 2], 'method': method}
+    arrays = {k: out[k] for k in
+              ['bvp', 'tonic', 'phasic', 'eda16', 'ppgPeaks', 'edaPeaks', 'qualityBvp', 'qualityEda', 'motion']}
+    arrays.update({'feature_' + k: v for k, v in out['features'][0].items()})
+    write_data(out_path, arrays)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({'steps': results, 'scipy': scipy.__version__, 'numpy': np.__version__,
                       'peakMegabytes': usage.ru_maxrss / 1024, 'cpuSeconds': usage.ru_utime + usage.ru_stime}))

@@ -1,16 +1,20 @@
 import { writeFileSync } from 'node:fs'
 import { ANNOTATION_COLUMNS } from '../datasets/kemocon/annotations'
 import { DEBATE_START_LABEL } from '../datasets/kemocon/kemocon-importer'
-import type {
-  ExportFormat,
-  LabelExport,
-  LabelledWindow,
-  LabelSource,
-  SourceWeights
+import {
+  WINDOW_FEATURES,
+  type WindowFeatures,
+  type ExportFormat,
+  type LabelExport,
+  type LabelledWindow,
+  type LabelSource,
+  type SourceWeights
 } from '../ipc/contract/labels'
 import { binaryClass } from '../labels/fusion'
 import { reportGroups, type ReportGroup } from '../labels/reports'
 import { windowLabels } from '../labels/window-labels'
+import { sessionWindowFeatures, type SessionFeatureCache } from '../signal/session-features'
+import { featureCell } from './features-export'
 import { AnnotationStore } from '../store/annotation-store'
 import type { StudyStore } from '../store/study-store'
 
@@ -77,24 +81,30 @@ function kemoconCsv(study: StudyStore, windows: LabelledWindow[], options: Label
 export const WINDOW_COLUMNS = [
   'start_ms', 'end_ms', 'report_end_ms', 'coverage',
   'self_arousal', 'self_valence', 'partner_arousal', 'partner_valence', 'external_arousal', 'external_valence',
-  'label_arousal', 'label_valence', 'class_arousal', 'class_valence', 'corrected_arousal', 'corrected_valence'
+  'label_arousal', 'label_valence', 'class_arousal', 'class_valence', 'corrected_arousal', 'corrected_valence',
+  ...WINDOW_FEATURES.map((f) => f.column)
 ] as const
 
-/** One row per window in signal time (offset applied), ready for training. */
-function windowsCsv(windows: LabelledWindow[], threshold: number): string[][] {
+/** One row per window in signal time (offset applied), ready for training, with its physiological features. */
+function windowsCsv(windows: LabelledWindow[], features: WindowFeatures[], threshold: number): string[][] {
   // prettier-ignore
-  return windows.map((w) => [
+  return windows.map((w, i) => [
     cell(w.startMs), cell(w.endMs), cell(w.reportEndMs), cell(w.coverage),
     cell(w.sources.self.arousal), cell(w.sources.self.valence),
     cell(w.sources.partner.arousal), cell(w.sources.partner.valence),
     cell(w.sources.external.arousal), cell(w.sources.external.valence),
     cell(w.arousal), cell(w.valence),
     cell(binaryClass(w.arousal, threshold)), cell(binaryClass(w.valence, threshold)),
-    cell(w.arousalCorrected), cell(w.valenceCorrected)
+    cell(w.arousalCorrected), cell(w.valenceCorrected),
+    ...WINDOW_FEATURES.map((f) => featureCell(features[i][f.key]))
   ])
 }
 
-export function exportLabels(study: StudyStore, options: LabelExportOptions): LabelExport {
+export function exportLabels(
+  study: StudyStore,
+  options: LabelExportOptions,
+  features?: SessionFeatureCache
+): LabelExport {
   const session = study.getSession(options.sessionId)
   const windows = windowLabels(study, options.sessionId, {
     source: options.source,
@@ -104,7 +114,14 @@ export function exportLabels(study: StudyStore, options: LabelExportOptions): La
   const text =
     options.format === 'kemocon'
       ? csv(ANNOTATION_COLUMNS, kemoconCsv(study, windows, options))
-      : csv(WINDOW_COLUMNS, windowsCsv(windows, options.threshold))
+      : csv(
+          WINDOW_COLUMNS,
+          windowsCsv(
+            windows,
+            sessionWindowFeatures(study, options.sessionId, windows, features).features,
+            options.threshold
+          )
+        )
   const safeName = `${session.participantCode}-${session.name}`.replace(/[^A-Za-z0-9._-]+/g, '_')
   const fileName = `${safeName}.${options.source}.${options.format === 'kemocon' ? 'annotations' : 'windows'}.csv`
   if (options.path) writeFileSync(options.path, text)

@@ -16,9 +16,9 @@ export function createHandlers(services: AppServices): AllHandlers {
   return {
     ...appHandlers(services),
     ...studyHandlers,
-    ...signalHandlers,
+    ...signalHandlers(services.signals),
     ...annotationHandlers,
-    ...labelHandlers,
+    ...labelHandlers(services.features),
     ...datasetHandlers,
     ...engineHandlers(services),
     ...liveHandlers(services),

@@ -6,6 +6,7 @@ import type {
   SourceWeights,
   WindowTable
 } from '../ipc/contract/labels'
+import { sessionWindowFeatures, type SessionFeatureCache } from '../signal/session-features'
 import type { StudyStore } from '../store/study-store'
 import { binaryClass } from './fusion'
 import { RevisionStore } from './revision-store'
@@ -30,17 +31,30 @@ export function classBalance(classes: readonly (0 | 1 | null)[]): ClassBalance {
   }
 }
 
-/** The Labels page's table: every window (edges kept, so a window can be seen and fixed) with the target's label and class. */
-export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable {
+/**
+ * The Labels page's table: every window (edges kept, so a window can be seen and fixed) with the target's label
+ * and class, and its physiological features.
+ */
+export function windowTable(
+  study: StudyStore,
+  choice: LabelChoice,
+  features?: SessionFeatureCache
+): WindowTable {
   const windows = windowLabels(study, choice.sessionId, {
     source: choice.source,
     target: choice.target,
     weights: choice.weights,
     edges: 'keep'
   })
-  const rows = windows.map((window) => {
+  const computed = sessionWindowFeatures(study, choice.sessionId, windows, features)
+  const rows = windows.map((window, i) => {
     const label = window[choice.target]
-    return { ...window, label, labelClass: binaryClass(label, choice.threshold) }
+    return {
+      ...window,
+      label,
+      labelClass: binaryClass(label, choice.threshold),
+      features: computed.features[i]
+    }
   })
   return {
     sessionId: choice.sessionId,
@@ -49,7 +63,8 @@ export function windowTable(study: StudyStore, choice: LabelChoice): WindowTable
     threshold: choice.threshold,
     offsetMs: study.getSession(choice.sessionId).alignmentOffsetMs,
     rows,
-    balance: classBalance(rows.map((r) => r.labelClass))
+    balance: classBalance(rows.map((r) => r.labelClass)),
+    featureNotes: computed.notes
   }
 }
 

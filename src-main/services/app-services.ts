@@ -4,6 +4,9 @@ import { LiveService } from '../engine/live/live-service'
 import { ModelRegistry } from '../engine/model-registry'
 import { RunService } from '../engine/run-service'
 import { RecordingService } from '../recording/recording-service'
+import { OverlayWorker } from '../signal/overlay-computer'
+import { SessionFeatureCache } from '../signal/session-features'
+import { SignalServices } from '../signal/signal-services'
 
 /** The long-lived services of one process, built once by its composition root and handed to the handlers. */
 export interface AppServices {
@@ -16,7 +19,11 @@ export interface AppServices {
   /** Live inference on a source's samples. */
   live: LiveService
   recording: RecordingService
-  /** Stops what runs in the background (a recording, training, live inference) before the study closes. */
+  /** The viewer's views and overlays of the open study; the overlays are computed in a worker thread. */
+  signals: SignalServices
+  /** The label windows' physiological features: what the filters made of each session, kept between calls. */
+  features: SessionFeatureCache
+  /** Stops what runs in the background (a recording, training, live inference, the overlay worker) before the study closes. */
   stop(): Promise<void>
 }
 
@@ -54,16 +61,20 @@ export function createServices(context: AppContext, options: ServiceOptions = {}
     // A model loaded while the backends are probed fails: the engine is set up first.
     prepareEngine: () => engine.backends()
   })
+  const signals = new SignalServices(context, new OverlayWorker())
   return {
     engine,
     models,
     runs,
     live,
     recording,
+    signals,
+    features: new SessionFeatureCache(),
     async stop() {
       await recording.stop()
       live.stop()
       await runs.stopAll()
+      await signals.close()
     }
   }
 }

@@ -21,7 +21,7 @@ export interface ReduceOptions {
 }
 
 /** Index of the first time >= value in an ascending array (binary search). */
-export function lowerBound(times: Float64Array, value: number): number {
+export function lowerBound(times: ArrayLike<number>, value: number): number {
   let low = 0
   let high = times.length
   while (low < high) {

@@ -5,12 +5,11 @@ import type { StudyStore } from '../store/study-store'
 import type { SignalData } from '../store/signal-store'
 import { float32ToBase64 } from './base64'
 import { lowerBound, reduceMinMax } from './downsample'
-import { accMagnitude, motionFlags } from './dsp/acc'
-import { edaClean, edaPeaks, edaPhasic } from './dsp/eda'
-import { heartRate, ppgClean, ppgFindPeaks } from './dsp/ppg'
-import { windowQuality } from './dsp/quality'
-import { temperatureSmooth } from './dsp/temp'
+import type { Derived } from './overlay-compute'
+import type { OverlayComputer } from './overlay-computer'
 import type { StreamCache } from './stream-cache'
+
+export { flagSpans } from './overlay-compute'
 
 export interface OverlayRequest {
   sessionId: number
@@ -21,36 +20,33 @@ export interface OverlayRequest {
   points?: number
 }
 
-/** What a stream's overlays are computed from: one per stream and method, reused while the stream does not grow. */
-type Derived =
-  | { type: 'line'; values: Float64Array; note?: string; wire?: Float32Array }
-  | { type: 'events'; indices: number[]; values: Float64Array; note?: string }
-  | { type: 'spans'; spans: { start: number; end: number; value: number }[]; note?: string }
+type Drawable = Exclude<Derived, { type: 'note' }>
+/** A derived series as cached: with its float32 copy for the wire, made on first use. */
+type Cached = Derived & { wire?: Float32Array }
 
 const DEFAULT_POINTS = 2000
-/** A motion pause shorter than this joins the stretches either side of it, so a shaking wrist is one span. */
-const MOTION_JOIN_S = 1
-
-/** A derived value that failed: the message travels as the kind's note. */
-class OverlayNote extends Error {}
 
 /**
  * Overlays drawn over the Annotate panels. Each derived series is computed once per stream, method and
- * sample count (a growing recording recomputes) and kept, least recently used first out; a request for a
- * range only slices and reduces what is cached, so panning never recomputes.
+ * sample count (a growing recording recomputes), by the computer it is given (in the app, a worker thread: the
+ * filters of a long session take seconds the main process must not block for), and kept, least recently used
+ * first out; a request for a range only slices and reduces what is cached, so panning never recomputes.
  */
 export class SignalOverlayService {
-  private readonly derived = new Map<string, Derived | OverlayNote>()
+  private readonly derived = new Map<string, Cached>()
+  /** Computations in flight per stream and sample count, so that two requests do not compute the same kinds. */
+  private readonly inFlight = new Map<string, Promise<void>>()
   /** How many derived series were computed (tests read it to see the cache at work). */
   computations = 0
 
   constructor(
     private readonly study: StudyStore,
     private readonly cache: StreamCache,
+    private readonly computer: OverlayComputer,
     private readonly limitEntries = 64
   ) {}
 
-  overlays(request: OverlayRequest): SignalOverlays {
+  async overlays(request: OverlayRequest): Promise<SignalOverlays> {
     const session = this.study.getSession(request.sessionId)
     const stream = session.streams.find((s) => s.id === request.streamId)
     if (!stream) throw new NotFoundError(`stream ${request.streamId} is not in session ${request.sessionId}`)
@@ -60,105 +56,83 @@ export class SignalOverlayService {
     const points = request.points ?? DEFAULT_POINTS
     const baseMs = fromMs
     const offered = OVERLAYS_BY_STREAM[stream.name] ?? []
-    const results = [...new Set(request.kinds)].map((kind): OverlayResult => {
-      if (!offered.includes(kind)) return { kind, note: `${kind} is not computed for ${stream.name} streams` }
-      try {
-        const derived = this.get(stream, data, kind)
-        return this.slice(kind, derived, data.times, { fromMs, toMs, baseMs, points, rateHz: stream.rateHz })
-      } catch (error) {
-        return { kind, note: error instanceof Error ? error.message : String(error) }
-      }
+    const kinds = [...new Set(request.kinds)]
+    const derived = await this.derive(
+      stream,
+      data,
+      kinds.filter((kind) => offered.includes(kind))
+    )
+    const results = kinds.map((kind): OverlayResult => {
+      const entry = derived.get(kind)
+      if (!entry) return { kind, note: `${kind} is not computed for ${stream.name} streams` }
+      if (entry.type === 'note') return { kind, note: entry.note }
+      return this.slice(kind, entry, data.times, { fromMs, toMs, baseMs, points, rateHz: stream.rateHz })
     })
     return { sessionId: session.id, streamId: stream.id, stream: stream.name, fromMs, toMs, baseMs, results }
   }
 
-  private get(stream: StreamInfo, data: SignalData, kind: OverlayKind): Derived {
-    const key = `${stream.id}:${data.times.length}:${kind}`
-    let entry = this.derived.get(key)
-    if (entry) {
-      this.derived.delete(key)
-    } else {
+  /** The cached series of these kinds, computing the missing ones (once, however many requests ask). */
+  private async derive(
+    stream: StreamInfo,
+    data: SignalData,
+    kinds: OverlayKind[]
+  ): Promise<Map<OverlayKind, Cached>> {
+    const prefix = `${stream.id}:${data.times.length}:`
+    const missing = () => kinds.filter((kind) => !this.derived.has(prefix + kind))
+    let todo = missing()
+    if (todo.length > 0) {
       // The stream grew (a recording appending): what was derived from fewer samples is of no more use.
-      const prefix = `${stream.id}:`
       for (const old of [...this.derived.keys()])
-        if (old.startsWith(prefix) && !old.startsWith(`${prefix}${data.times.length}:`)) this.derived.delete(old)
-      try {
-        this.computations++
-        entry = this.compute(stream, data, kind)
-      } catch (error) {
-        entry = new OverlayNote(error instanceof Error ? error.message : String(error))
-      }
+        if (old.startsWith(`${stream.id}:`) && !old.startsWith(prefix)) this.derived.delete(old)
     }
-    this.derived.set(key, entry)
+    while (todo.length > 0) {
+      const running = this.inFlight.get(prefix)
+      if (running) {
+        // Another request is computing this stream: wait for it, then see what is still missing.
+        await running.catch(() => undefined)
+        todo = missing()
+        continue
+      }
+      const done = this.computer
+        .compute(
+          {
+            name: stream.name,
+            rateHz: stream.rateHz,
+            channelCount: data.channelCount,
+            samples: data.samples
+          },
+          todo
+        )
+        .then((results) => {
+          for (const [kind, entry] of Object.entries(results)) {
+            this.derived.set(prefix + kind, entry)
+            this.computations++
+          }
+        })
+        .finally(() => this.inFlight.delete(prefix))
+      this.inFlight.set(prefix, done)
+      await done
+      break
+    }
+    const found = new Map<OverlayKind, Cached>()
+    for (const kind of kinds) {
+      const key = prefix + kind
+      const entry = this.derived.get(key)
+      if (!entry) continue
+      this.derived.delete(key)
+      this.derived.set(key, entry)
+      found.set(kind, entry)
+    }
     for (const [old] of this.derived) {
       if (this.derived.size <= this.limitEntries) break
       this.derived.delete(old)
     }
-    if (entry instanceof OverlayNote) throw entry
-    return entry
-  }
-
-  private compute(stream: StreamInfo, data: SignalData, kind: OverlayKind): Derived {
-    const rate = stream.rateHz
-    if (!(rate > 0)) throw new OverlayNote(`${stream.name} is an event stream: no ${kind} overlay`)
-    const channel = (c: number): Float64Array => {
-      const n = data.times.length
-      const out = new Float64Array(n)
-      for (let i = 0; i < n; i++) out[i] = data.samples[i * data.channelCount + c]
-      return out
-    }
-    if (data.times.length < 2) throw new OverlayNote(`${stream.name} has ${data.times.length} samples: too short`)
-    switch (`${stream.name}.${kind}`) {
-      case 'eda.cleaned': {
-        const result = edaClean(channel(0), rate)
-        return { type: 'line', values: result.cleaned, note: result.note }
-      }
-      case 'eda.tonic':
-      case 'eda.phasic': {
-        const cleaned = this.get(stream, data, 'cleaned') as Extract<Derived, { type: 'line' }>
-        const split = edaPhasic(cleaned.values, rate, 'highpass')
-        return { type: 'line', values: kind === 'tonic' ? split.tonic : split.phasic, note: cleaned.note }
-      }
-      case 'eda.scr': {
-        const phasic = this.get(stream, data, 'phasic') as Extract<Derived, { type: 'line' }>
-        const found = edaPeaks(phasic.values)
-        const raw = channel(0)
-        return { type: 'events', indices: found.peaks, values: Float64Array.from(found.peaks, (i) => raw[i]) }
-      }
-      case 'bvp.cleaned':
-        if (rate <= 16) throw new OverlayNote(`BVP at ${rate} Hz: the 0.5-8 Hz band-pass needs more than 16 Hz`)
-        return { type: 'line', values: ppgClean(channel(0), rate) }
-      case 'bvp.beats': {
-        const cleaned = this.get(stream, data, 'cleaned') as Extract<Derived, { type: 'line' }>
-        const beats = ppgFindPeaks(cleaned.values, rate)
-        const raw = channel(0)
-        return { type: 'events', indices: beats, values: Float64Array.from(beats, (i) => raw[i]) }
-      }
-      case 'bvp.hr': {
-        const beats = this.get(stream, data, 'beats') as Extract<Derived, { type: 'events' }>
-        const rates = heartRate(beats.indices, rate).atBeats
-        return { type: 'events', indices: beats.indices, values: rates }
-      }
-      case 'bvp.quality': {
-        const beats = this.get(stream, data, 'beats') as Extract<Derived, { type: 'events' }>
-        return qualitySpans(windowQuality(channel(0), rate, {}, beats.indices))
-      }
-      case 'eda.quality':
-        return qualitySpans(windowQuality(channel(0), rate, { validMin: 0.01, validMax: 100 }))
-      case 'acc.motion': {
-        if (data.channelCount < 3) throw new OverlayNote(`acc has ${data.channelCount} axes; motion needs 3`)
-        const flags = motionFlags(accMagnitude(channel(0), channel(1), channel(2)), rate)
-        return { type: 'spans', spans: flagSpans(flags, Math.round(MOTION_JOIN_S * rate)) }
-      }
-      case 'temp.cleaned':
-        return { type: 'line', values: temperatureSmooth(channel(0), rate) }
-    }
-    throw new OverlayNote(`${kind} is not computed for ${stream.name} streams`)
+    return found
   }
 
   private slice(
     kind: OverlayKind,
-    derived: Derived,
+    derived: Drawable & { wire?: Float32Array },
     times: Float64Array,
     range: { fromMs: number; toMs: number; baseMs: number; points: number; rateHz: number }
   ): OverlayResult {
@@ -197,7 +171,8 @@ export class SignalOverlayService {
         count: kept.length,
         total: inside.length
       }
-      if (stride > 1) result.note = `${inside.length} events in range: every ${stride}th shown, zoom in for all`
+      if (stride > 1)
+        result.note = `${inside.length} events in range: every ${stride}th shown, zoom in for all`
     } else {
       const spans: OverlaySpan[] = []
       for (const span of derived.spans) {
@@ -210,31 +185,9 @@ export class SignalOverlayService {
         })
       }
       result.spans = spans.length > range.points ? spans.slice(0, range.points) : spans
-      if (spans.length > range.points) result.note = `${spans.length} spans in range: first ${range.points} shown`
+      if (spans.length > range.points)
+        result.note = `${spans.length} spans in range: first ${range.points} shown`
     }
     return result
   }
-}
-
-function qualitySpans(windows: ReturnType<typeof windowQuality>): Derived {
-  return { type: 'spans', spans: windows.map((w) => ({ start: w.start, end: w.end, value: w.index })) }
-}
-
-/** Runs of set flags as [start, end) sample spans, joining runs less than `join` samples apart. */
-export function flagSpans(flags: Uint8Array, join: number): { start: number; end: number; value: number }[] {
-  const spans: { start: number; end: number; value: number }[] = []
-  let i = 0
-  while (i < flags.length) {
-    if (!flags[i]) {
-      i++
-      continue
-    }
-    let end = i
-    while (end < flags.length && flags[end]) end++
-    const previous = spans.at(-1)
-    if (previous && i - previous.end < join) previous.end = end
-    else spans.push({ start: i, end, value: 1 })
-    i = end
-  }
-  return spans
 }

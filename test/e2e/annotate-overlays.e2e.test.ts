@@ -60,7 +60,13 @@ describe.skipIf(reason !== null)('Annotate overlays in Chromium against emoheal 
 
     await expect
       .poll(async () => Object.keys(await drawn()).sort())
-      .toEqual(['overlay.bvp.beats', 'overlay.bvp.hr', 'overlay.eda.phasic', 'overlay.eda.scr', 'overlay.eda.tonic'])
+      .toEqual([
+        'overlay.bvp.beats',
+        'overlay.bvp.hr',
+        'overlay.eda.phasic',
+        'overlay.eda.scr',
+        'overlay.eda.tonic'
+      ])
     const counts = await drawn()
     // The view in hand spans three windows of about 47 s each (the visible one and a margin either side), ~75 bpm.
     expect(counts['overlay.bvp.beats']).toBeGreaterThan(50)
@@ -70,8 +76,16 @@ describe.skipIf(reason !== null)('Annotate overlays in Chromium against emoheal 
     expect(counts['overlay.eda.scr']).toBeGreaterThan(0)
     // EDA at 4 Hz: the 3 Hz low-pass is skipped, and the panel says so instead of failing.
     await expect.poll(() => page.getByTestId('overlay-note-eda').textContent()).toMatch(/4 Hz/)
-    expect(Number(await page.getByTestId('signal-panels').getAttribute('data-overlay-spans'))).toBeGreaterThan(0)
-    expect(await page.getByTestId('overlay-span-bvp-quality').count()).toBeGreaterThan(0)
+    // Each stream's overlays arrive on their own (computed in the overlay worker, one stream after another):
+    // the shaded spans may come after the lines and marks.
+    await expect
+      .poll(async () => Number(await page.getByTestId('signal-panels').getAttribute('data-overlay-spans')), {
+        timeout: 10_000
+      })
+      .toBeGreaterThan(0)
+    await expect
+      .poll(() => page.getByTestId('overlay-span-bvp-quality').count(), { timeout: 10_000 })
+      .toBeGreaterThan(0)
     await screenshot(page, 'annotate-overlays')
 
     // The choice is remembered: a reload draws the same overlays without touching a switch.

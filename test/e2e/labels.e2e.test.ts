@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { windowTable } from '../../src-main/labels/window-table'
 import { AnnotationStore, type NewAnnotation } from '../../src-main/store/annotation-store'
 import { StudyStore } from '../../src-main/store/study-store'
 import {
@@ -226,6 +227,26 @@ describe.skipIf(reason !== null)('Labels page on an imported synthetic K-EmoCon 
     await row.waitFor()
     expect(await page.locator('[data-test^="labels-row-1"]').count()).toBe(windowCount)
     await expect(row.getByTestId('labels-row-label').textContent()).resolves.toBe(String(chosen.arousal))
+
+    // The compact feature columns, computed in main from the session's E4 streams, with the values main computes.
+    const study = new StudyStore(studyPath)
+    const table = windowTable(study, { sessionId, source: 'external', target: 'arousal', threshold: 2 })
+    study.close()
+    const features = table.rows.find((r) => r.reportEndMs === chosen.endMs)!.features
+    expect(features.hrMean).toEqual(expect.any(Number))
+    const hrText = await row.getByTestId('labels-row-feature-hrMean').textContent()
+    expect(Math.abs(Number(hrText) - features.hrMean!)).toBeLessThanOrEqual(0.5)
+    const tonicText = await row.getByTestId('labels-row-feature-edaTonicMean').textContent()
+    expect(Number(tonicText)).toBeCloseTo(features.edaTonicMean!, 1)
+    await expect(page.getByTestId('labels-feature-pnn50').count()).resolves.toBe(0)
+    await page.getByTestId('labels-features').selectOption('all')
+    // 5-s windows are too short for pNN50: a documented null, shown as a dash.
+    await expect(row.getByTestId('labels-row-feature-pnn50').textContent()).resolves.toBe('–')
+    await expect(row.getByTestId('labels-row-feature-sdnn').textContent()).resolves.not.toBe('–')
+    await screenshot(page, 'labels-kemocon-features')
+    await page.getByTestId('labels-features').selectOption('none')
+    await expect(page.getByTestId('labels-feature-hrMean').count()).resolves.toBe(0)
+    await page.getByTestId('labels-features').selectOption('compact')
 
     const corrected = chosen.arousal === 5 ? 1 : chosen.arousal + 1
     await row.getByTestId('labels-row-correct').click()

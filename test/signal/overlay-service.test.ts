@@ -4,6 +4,7 @@ import { buildViewerStudy } from '../../bench/viewer.study'
 import { base64ToFloat32 } from '../../src-main/signal/base64'
 import { edaClean, edaPeaks, edaPhasic } from '../../src-main/signal/dsp/eda'
 import { heartRate, ppgClean, ppgFindPeaks } from '../../src-main/signal/dsp/ppg'
+import { inThreadOverlays } from '../../src-main/signal/overlay-computer'
 import { flagSpans, SignalOverlayService } from '../../src-main/signal/overlay-service'
 import { StreamCache } from '../../src-main/signal/stream-cache'
 import { SignalStore } from '../../src-main/store/signal-store'
@@ -28,17 +29,17 @@ describe('signals.overlays service', () => {
     const signals = new SignalStore(study.db)
     const session = study.getSession(built.sessionId)
     const stream = (name: string) => session.streams.find((s) => s.name === name)!
-    const service = new SignalOverlayService(study, new StreamCache(signals))
+    const service = new SignalOverlayService(study, new StreamCache(signals), inThreadOverlays)
     return { built, signals, service, stream }
   }
 
-  it('returns the beats and heart rate ppgFindPeaks and heartRate give on the same samples, and caches them', () => {
+  it('returns the beats and heart rate ppgFindPeaks and heartRate give on the same samples, and caches them', async () => {
     const { built, signals, service, stream } = open()
     const bvp = stream('bvp')
     const data = signals.read(bvp.id)
     const beats = ppgFindPeaks(ppgClean(Float64Array.from(data.samples), 64), 64)
     const rates = heartRate(beats, 64).atBeats
-    const result = service.overlays({ sessionId: built.sessionId, streamId: bvp.id, kinds: ['beats', 'hr', 'cleaned', 'quality'], points: 20_000 })
+    const result = await service.overlays({ sessionId: built.sessionId, streamId: bvp.id, kinds: ['beats', 'hr', 'cleaned', 'quality'], points: 20_000 })
     const byKind = Object.fromEntries(result.results.map((r) => [r.kind, r]))
     expect(beats.length).toBeGreaterThan(500)
     const times = base64ToFloat32(byKind.beats.marks!.times)
@@ -53,7 +54,7 @@ describe('signals.overlays service', () => {
     expect(byKind.quality.spans!.length).toBe(60)
     const computed = service.computations
     // Panning: another range of the same stream only slices what is cached.
-    const pan = service.overlays({
+    const pan = await service.overlays({
       sessionId: built.sessionId,
       streamId: bvp.id,
       kinds: ['beats', 'hr', 'cleaned', 'quality'],
@@ -65,14 +66,14 @@ describe('signals.overlays service', () => {
     expect(panned.count).toBe(beats.filter((i) => data.times[i] >= built.startMs + 60_000 && data.times[i] < built.startMs + 120_000).length)
   })
 
-  it('returns EDA tonic, phasic and SCR peaks as the DSP gives them, with the 4 Hz note instead of an error', () => {
+  it('returns EDA tonic, phasic and SCR peaks as the DSP gives them, with the 4 Hz note instead of an error', async () => {
     const { built, signals, service, stream } = open()
     const eda = stream('eda')
     const data = signals.read(eda.id)
     const cleaned = edaClean(Float64Array.from(data.samples), 4)
     const { tonic, phasic } = edaPhasic(cleaned.cleaned, 4)
     const peaks = edaPeaks(phasic).peaks
-    const result = service.overlays({ sessionId: built.sessionId, streamId: eda.id, kinds: ['cleaned', 'tonic', 'phasic', 'scr', 'motion'], points: 20_000 })
+    const result = await service.overlays({ sessionId: built.sessionId, streamId: eda.id, kinds: ['cleaned', 'tonic', 'phasic', 'scr', 'motion'], points: 20_000 })
     const byKind = Object.fromEntries(result.results.map((r) => [r.kind, r]))
     expect(byKind.cleaned.note).toMatch(/4 Hz.*low-pass skipped/)
     expect(byKind.motion.note).toMatch(/not computed for eda/)
@@ -84,9 +85,9 @@ describe('signals.overlays service', () => {
     expectTimes(scr, result.baseMs, peaks.map((i) => data.times[i]))
   })
 
-  it('flags motion on ACC and turns a too-short stream into a note per kind, never a throw', () => {
+  it('flags motion on ACC and turns a too-short stream into a note per kind, never a throw', async () => {
     const { built, service, stream } = open()
-    const acc = service.overlays({ sessionId: built.sessionId, streamId: stream('acc').id, kinds: ['motion'] })
+    const acc = await service.overlays({ sessionId: built.sessionId, streamId: stream('acc').id, kinds: ['motion'] })
     expect(acc.results[0].note).toBeUndefined()
     expect(Array.isArray(acc.results[0].spans)).toBe(true)
     study?.close()
@@ -99,13 +100,13 @@ describe('signals.overlays service', () => {
       samples: Float32Array.from([1, 2, 3, 2, 1]),
       channelCount: 1
     })
-    const small = new SignalOverlayService(study, new StreamCache(signals))
-    const result = small.overlays({ sessionId: fixture.sessionId, streamId: short.id, kinds: ['cleaned', 'beats', 'hr'] })
+    const small = new SignalOverlayService(study, new StreamCache(signals), inThreadOverlays)
+    const result = await small.overlays({ sessionId: fixture.sessionId, streamId: short.id, kinds: ['cleaned', 'beats', 'hr'] })
     expect(result.results.map((r) => r.kind)).toEqual(['cleaned', 'beats', 'hr'])
     for (const r of result.results) expect(r.note).toMatch(/samples/)
   })
 
-  it('shades a shake on ACC as one motion span at its time', () => {
+  it('shades a shake on ACC as one motion span at its time', async () => {
     const fixture = studyWithSession(120_000)
     study = fixture.study
     const signals = new SignalStore(study.db)
@@ -119,8 +120,8 @@ describe('signals.overlays service', () => {
       samples.set([0, 0, 64 + shake], i * 3)
     }
     signals.append(acc.id, { times, samples, channelCount: 3 })
-    const service = new SignalOverlayService(study, new StreamCache(signals))
-    const [motion] = service.overlays({ sessionId: fixture.sessionId, streamId: acc.id, kinds: ['motion'] }).results
+    const service = new SignalOverlayService(study, new StreamCache(signals), inThreadOverlays)
+    const [motion] = (await service.overlays({ sessionId: fixture.sessionId, streamId: acc.id, kinds: ['motion'] })).results
     expect(motion.spans).toHaveLength(1)
     const [span] = motion.spans!
     expect(span.startMs).toBeGreaterThanOrEqual(59_000)
@@ -129,20 +130,20 @@ describe('signals.overlays service', () => {
     expect(span.endMs).toBeLessThanOrEqual(71_000)
   })
 
-  it('recomputes once a stream has grown, from all its samples', () => {
+  it('recomputes once a stream has grown, from all its samples', async () => {
     const { built, signals, service, stream } = open()
     const eda = stream('eda')
     const ask = () => service.overlays({ sessionId: built.sessionId, streamId: eda.id, kinds: ['tonic'], points: 20_000 })
-    const before = ask().results[0].line!.count
+    const before = (await ask()).results[0].line!.count
     const computed = service.computations
-    ask()
+    await ask()
     expect(service.computations).toBe(computed)
     signals.append(eda.id, {
       times: Float64Array.from({ length: 40 }, (_, i) => built.endMs + 250 * (i + 1)),
       samples: new Float32Array(40).fill(2.5),
       channelCount: 1
     })
-    expect(ask().results[0].line!.count).toBe(before + 40)
+    expect((await ask()).results[0].line!.count).toBe(before + 40)
     expect(service.computations).toBeGreaterThan(computed)
   })
 

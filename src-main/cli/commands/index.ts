@@ -8,6 +8,7 @@ import { predictCommand } from './predict'
 import { trainCommand } from './train'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
+import { featuresCommand } from './features'
 
 import { importKemoconCommand, importE4Command, importCsvCommand, importEmbracePlusCommand } from './import'
 import { synthCommand } from './synth'
@@ -39,5 +40,6 @@ export const commands: CliCommand[] = [
   modelExportOnnxCommand,
   predictCommand,
   trainCommand,
-  ...labelCommands
+  ...labelCommands,
+  featuresCommand
 ]

@@ -1,4 +1,5 @@
-import type { InputShape, Window } from '../windows/types'
+import { ValidationError } from '../../errors'
+import type { Window } from '../windows/types'
 import { argMax } from './metrics'
 
 /** Predicts the most frequent training class for every window (ties: the lower class). */
@@ -8,34 +9,25 @@ export function majorityClass(trainingLabels: number[], classes = 2): number {
   return argMax(counts)
 }
 
-/** Per channel of every input: mean, standard deviation, minimum, maximum and end-minus-start. */
-export function windowFeatures(window: Window, shapes: InputShape[]): number[] {
-  const features: number[] = []
-  shapes.forEach((shape, input) => {
-    const values = window.inputs[input]
-    for (let c = 0; c < shape.channels; c++) {
-      let sum = 0
-      let squares = 0
-      let min = Infinity
-      let max = -Infinity
-      for (let k = 0; k < shape.steps; k++) {
-        const v = values[k * shape.channels + c]
-        sum += v
-        squares += v * v
-        if (v < min) min = v
-        if (v > max) max = v
-      }
-      const mean = sum / shape.steps
-      features.push(mean, Math.sqrt(Math.max(0, squares / shape.steps - mean * mean)), min, max)
-      features.push(values[(shape.steps - 1) * shape.channels + c] - values[c])
-    }
-  })
-  return features
+/**
+ * The baseline's features of a window: its physiological features (EDA tonic and SCRs, HR and HRV, TEMP, ACC;
+ * signal/window-features.ts), computed by extractWindows from the raw streams. A feature the window lacks (null)
+ * is NaN here, and LogisticRegression replaces it by the training mean.
+ */
+export function windowFeatures(window: Window): number[] {
+  if (!window.physiology)
+    throw new ValidationError(
+      `window ending at ${window.endMs} of session ${window.sessionId} has no physiological features: baseline windows come from extractWindows`,
+      'windows'
+    )
+  return window.physiology.map((value) => value ?? NaN)
 }
 
 /**
  * Multinomial logistic regression with L2, by full-batch gradient descent on standardized features. Small
- * and dependency-free: it is the classic baseline beside which the network's numbers are read.
+ * and dependency-free: it is the classic baseline beside which the network's numbers are read. A missing
+ * feature (NaN) is imputed with its training mean, i.e. standardized to 0; a feature missing from every
+ * training row is 0 throughout and so carries no weight.
  */
 export class LogisticRegression {
   private weights: number[][] = []
@@ -50,17 +42,21 @@ export class LogisticRegression {
   ) {}
 
   private standardize(row: number[]): number[] {
-    return [...row.map((v, j) => (v - this.featureMean[j]) / this.featureStd[j]), 1]
+    return [...row.map((v, j) => (Number.isNaN(v) ? 0 : (v - this.featureMean[j]) / this.featureStd[j])), 1]
   }
 
   fit(rows: number[][], labels: number[]): this {
     const features = rows[0]?.length ?? 0
-    this.featureMean = Array.from(
-      { length: features },
-      (_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length
-    )
+    const present = (j: number): number[] => rows.map((r) => r[j]).filter((v) => !Number.isNaN(v))
+    this.featureMean = Array.from({ length: features }, (_, j) => {
+      const values = present(j)
+      return values.length ? values.reduce((s, v) => s + v, 0) / values.length : 0
+    })
     this.featureStd = Array.from({ length: features }, (_, j) => {
-      const variance = rows.reduce((s, r) => s + (r[j] - this.featureMean[j]) ** 2, 0) / rows.length
+      const values = present(j)
+      const variance = values.length
+        ? values.reduce((s, v) => s + (v - this.featureMean[j]) ** 2, 0) / values.length
+        : 0
       return variance > 1e-12 ? Math.sqrt(variance) : 1
     })
     const x = rows.map((row) => this.standardize(row))

@@ -216,14 +216,13 @@ export async function runFold(task: FoldTask, hooks: FoldHooks = {}): Promise<Fo
     const classes = probabilities[0]?.length ?? 2
     const trainingLabels = task.train.map((window) => window.label)
     const majority = majorityClass(trainingLabels, classes)
-    const trainForBaseline = normalization ? applyNormalization(task.train, normalization) : task.train
+    // The baseline reads physiological features of the raw streams (Window.physiology), which the inputs'
+    // normalization does not touch; the regression standardizes them itself.
     const logistic = new LogisticRegression(classes).fit(
-      trainForBaseline.map((window) => windowFeatures(window, shapes)),
+      task.train.map((window) => windowFeatures(window)),
       trainingLabels
     )
-    const logisticProbabilities = logistic.predictProbabilities(
-      test.map((window) => windowFeatures(window, shapes))
-    )
+    const logisticProbabilities = logistic.predictProbabilities(test.map((window) => windowFeatures(window)))
     return {
       index: task.index,
       name: task.name,

@@ -1,5 +1,7 @@
 import { ValidationError } from '../../errors'
 import type { Session } from '../../ipc/contract'
+import { WINDOW_FEATURES } from '../../ipc/contract/labels'
+import { featuresOf, prepareFeatures } from '../../signal/window-features'
 import { SignalStore, type SignalData } from '../../store/signal-store'
 import type { StudyStore } from '../../store/study-store'
 import { defaultSensors, paperChannels, type Sensor } from '../model/config'
@@ -181,9 +183,18 @@ export function sessionWindowsAt(
   return endTimes.map((endMs) => ({ endMs, inputs: windowInputsAt(streams, endMs, options) }))
 }
 
+/** The streams the physiological features read (signal/window-features.ts). */
+const PHYSIOLOGY_STREAMS = ['eda', 'bvp', 'temp', 'acc'] as const
+
 /**
  * The labelled windows of a study: one per rated report, ending at the report time (alignment offset
  * applied), with gapped or missing signal dropped and counted. Values are raw; normalization is per fold.
+ *
+ * Each window also carries its physiological features (Window.physiology), for the logistic baseline. They are
+ * computed here, from the raw streams, rather than later from the model inputs: the inputs are already resampled
+ * (the paper's 20 points per 5 s keep no heartbeat, no SCR shape), and the filters behind the features (a 0.05 Hz
+ * tonic, a band-pass before beat detection) need the whole stream, not 5 s of it. Filtering once per session
+ * and slicing per window is what the Labels table does too, so a window's features are the same on both.
  */
 export function extractWindows(study: StudyStore, partial: Partial<WindowOptions> = {}): WindowSet {
   const options: WindowOptions = { ...defaultWindowOptions, ...partial }
@@ -193,32 +204,39 @@ export function extractWindows(study: StudyStore, partial: Partial<WindowOptions
     : study.listSessions()
   const dropped: DropCounts = { missingSignal: 0, gapped: 0, unlabelled: 0 }
   const windows: Window[] = []
+  const signals = new SignalStore(study.db)
   for (const session of sessions) {
     const labels = sessionLabels(study, session.id, options.labelSource, options.target, options.windowMs)
     const rated = labels.filter((label) => label[options.target] !== null)
     dropped.unlabelled += labels.length - rated.length
     if (rated.length === 0) continue
-    const extracted = sessionWindowsAt(
-      study,
-      session.id,
-      rated.map((label) => label.endMs),
-      options
-    )
-    extracted.forEach((window, index) => {
-      if (window.inputs === 'missing') dropped.missingSignal++
-      else if (window.inputs === 'gapped') dropped.gapped++
+    if (options.preset === 'native') checkStreamChannels(session, options.sensors)
+    const names = [...new Set([...windowStreamNames(options), ...PHYSIOLOGY_STREAMS])]
+    const streams = loadSessionStreams(signals, session, names)
+    const physiology = prepareFeatures({
+      eda: streams.get('eda'),
+      bvp: streams.get('bvp'),
+      temp: streams.get('temp'),
+      acc: streams.get('acc')
+    })
+    for (const label of rated) {
+      const inputs = windowInputsAt(streams, label.endMs, options)
+      if (inputs === 'missing') dropped.missingSignal++
+      else if (inputs === 'gapped') dropped.gapped++
       else {
-        const rating = rated[index][options.target] as number
+        const rating = label[options.target] as number
+        const features = featuresOf(physiology, label.endMs - options.windowMs, label.endMs)
         windows.push({
           sessionId: session.id,
           participant: session.participantCode,
-          endMs: window.endMs,
+          endMs: label.endMs,
           rating,
           label: rating > options.threshold ? 1 : 0,
-          inputs: window.inputs
+          inputs,
+          physiology: WINDOW_FEATURES.map((f) => features[f.key])
         })
       }
-    })
+    }
   }
   const classCounts = [0, 0]
   for (const window of windows) classCounts[window.label]++

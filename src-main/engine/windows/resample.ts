@@ -59,7 +59,5 @@ export function coverage(
   return 'ok'
 }
 
-/** A hole is more than three sample periods, and never less than 1.1 s (HR arrives at 1 Hz with jitter). */
-export function gapTolerance(rateHz: number): number {
-  return Math.max(3000 / rateHz, 1100)
-}
+// One rule for the model's windows and the window features (signal/gaps.ts).
+export { gapTolerance } from '../../signal/gaps'

@@ -37,6 +37,11 @@ export interface Window {
   rating: number
   label: number
   inputs: Float32Array[]
+  /**
+   * Physiological features of the window from the raw streams, in WINDOW_FEATURES order (null: not computable,
+   * see signal/window-features.ts). Set by extractWindows; what the logistic baseline reads.
+   */
+  physiology?: (number | null)[]
 }
 
 export interface DropCounts {

@@ -31,12 +31,37 @@ export interface LabelledWindow {
   sources: Record<RatingSource, { arousal: number | null; valence: number | null }>
 }
 
+/**
+ * Physiological features of one window, in this order (src-main/signal/window-features.ts says how each is
+ * computed and when it is null). `column` is the CSV header (unit in the name), `title` the table's.
+ */
+export const WINDOW_FEATURES = [
+  { key: 'edaTonicMean', column: 'eda_tonic_mean_us', title: 'Tonic µS', stream: 'eda' },
+  { key: 'edaTonicSlope', column: 'eda_tonic_slope_us_per_min', title: 'Tonic µS/min', stream: 'eda' },
+  { key: 'scrCount', column: 'scr_count', title: 'SCRs', stream: 'eda' },
+  { key: 'scrAmplitude', column: 'scr_amplitude_mean_us', title: 'SCR amp µS', stream: 'eda' },
+  { key: 'hrMean', column: 'hr_mean_bpm', title: 'HR bpm', stream: 'bvp' },
+  { key: 'meanNN', column: 'hrv_mean_nn_ms', title: 'MeanNN ms', stream: 'bvp' },
+  { key: 'sdnn', column: 'hrv_sdnn_ms', title: 'SDNN ms', stream: 'bvp' },
+  { key: 'rmssd', column: 'hrv_rmssd_ms', title: 'RMSSD ms', stream: 'bvp' },
+  { key: 'pnn50', column: 'hrv_pnn50_percent', title: 'pNN50 %', stream: 'bvp' },
+  { key: 'tempMean', column: 'temp_mean_c', title: 'TEMP °C', stream: 'temp' },
+  { key: 'tempSlope', column: 'temp_slope_c_per_min', title: 'TEMP °C/min', stream: 'temp' },
+  { key: 'accMagnitude', column: 'acc_magnitude_mean', title: 'ACC |a|', stream: 'acc' },
+  { key: 'accEnergy', column: 'acc_energy', title: 'ACC energy', stream: 'acc' },
+  { key: 'motionFraction', column: 'acc_motion_fraction', title: 'Motion', stream: 'acc' }
+] as const
+export type WindowFeatureKey = (typeof WINDOW_FEATURES)[number]['key']
+/** null: not computable for this window (no stream, a gap, too few beats; see window-features.ts). */
+export type WindowFeatures = Record<WindowFeatureKey, number | null>
+
 /** One row of the Labels page's window table: the window plus the chosen target's label and class. */
 export interface WindowRow extends LabelledWindow {
   /** The training label of the chosen target (fused, then corrected). */
   label: number | null
   /** 1 when label > threshold, 0 when not, null when there is no label. */
   labelClass: 0 | 1 | null
+  features: WindowFeatures
 }
 
 export interface ClassBalance {
@@ -55,6 +80,8 @@ export interface WindowTable {
   offsetMs: number
   rows: WindowRow[]
   balance: ClassBalance
+  /** Why a stream's features are null throughout (absent, rate too low, too short), one line per stream. */
+  featureNotes: string[]
 }
 
 export interface LabelRevision {

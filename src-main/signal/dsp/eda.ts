@@ -18,14 +18,16 @@ export interface EdaCleanResult {
  */
 export function edaClean(signal: ArrayLike<number>, samplingRate: number): EdaCleanResult {
   requireNonEmpty(signal)
-  requireFinite(signal)
   requireRate(samplingRate)
-  if (samplingRate <= 6)
+  if (samplingRate <= 6) {
+    requireFinite(signal)
     return {
       cleaned: Float64Array.from(signal),
       filtered: false,
       note: `EDA sampled at ${samplingRate} Hz (<= 6 Hz): 3 Hz low-pass skipped`
     }
+  }
+  // sosfiltfilt refuses non-finite samples itself.
   return { cleaned: sosfiltfilt(butter(4, 3, 'lowpass', samplingRate), signal), filtered: true }
 }
 
@@ -44,9 +46,9 @@ export function edaPhasic(
   method: EdaPhasicMethod = 'highpass'
 ): { tonic: Float64Array; phasic: Float64Array } {
   requireNonEmpty(cleaned)
-  requireFinite(cleaned)
   requireRate(samplingRate)
   if (method === 'highpass') {
+    // sosfiltfilt refuses non-finite samples itself.
     return {
       tonic: sosfiltfilt(butter(2, 0.05, 'lowpass', samplingRate), cleaned),
       phasic: sosfiltfilt(butter(2, 0.05, 'highpass', samplingRate), cleaned)
@@ -54,6 +56,7 @@ export function edaPhasic(
   }
   if (method !== 'smoothmedian')
     throw new ValidationError(`unknown phasic method ${String(method)}`, 'method')
+  requireFinite(cleaned)
   let size = Math.round(4 * samplingRate)
   if (size % 2 === 0) size += 1
   const half = (size - 1) / 2
@@ -127,7 +130,9 @@ export function edaPeaks(phasic: ArrayLike<number>, amplitudeMin = 0.1): ScrPeak
   const result: ScrPeaks = { onsets: [], peaks: [], heights: [], amplitudes: [] }
   if (candidates.length === 0) return result
   const prominence = prominences(phasic, candidates)
-  const largest = Math.max(...prominence)
+  // A loop, not Math.max(...prominence): a day of EDA has more maxima than a call may take arguments.
+  let largest = -Infinity
+  for (const p of prominence) if (p > largest) largest = p
   const troughs = localMinima(phasic)
   let t = 0
   candidates.forEach((peak, i) => {

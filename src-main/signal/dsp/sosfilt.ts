@@ -26,22 +26,93 @@ function normalized(sos: Sos): Float64Array {
 }
 
 /**
- * Runs `data` through every direct-form-II-transposed section in place, all sections for one sample before
- * the next (as scipy's C loop does: one pass over memory instead of one per section). `state` holds z0, z1 per
- * section and is updated.
+ * Runs source[from], source[from + step], ... (step 1 forward, -1 backward; `count` samples) through every
+ * direct-form-II-transposed section, writing target[to], target[to + step], ... (the same array for in place).
+ * All sections for one sample before the next (as scipy's C loop does: one pass over memory instead of one per
+ * section). `state` holds z0, z1 per section and is updated. One and two sections (every filter the DSP module
+ * designs: order-2 low/high-pass, order-2 band-pass, order-4 low-pass) run with coefficients and state in local
+ * variables, which V8 keeps in registers; the loads and stores of a state array per sample and section made the
+ * general loop slower than scipy's.
  */
-function cascadeInPlace(coefficients: Float64Array, data: Float64Array, state: Float64Array): void {
+function cascade(
+  coefficients: Float64Array,
+  source: ArrayLike<number>,
+  from: number,
+  target: Float64Array,
+  to: number,
+  count: number,
+  step: 1 | -1,
+  state: Float64Array
+): void {
   const sections = coefficients.length / 5
-  for (let i = 0; i < data.length; i++) {
-    let x = data[i]
+  if (sections === 1) return cascade1(coefficients, source, from, target, to, count, step, state)
+  if (sections === 2) return cascade2(coefficients, source, from, target, to, count, step, state)
+  for (let k = 0, i = from, j = to; k < count; k++, i += step, j += step) {
+    let x = source[i]
     for (let s = 0, c = 0, z = 0; s < sections; s++, c += 5, z += 2) {
       const y = coefficients[c] * x + state[z]
       state[z] = coefficients[c + 1] * x - coefficients[c + 3] * y + state[z + 1]
       state[z + 1] = coefficients[c + 2] * x - coefficients[c + 4] * y
       x = y
     }
-    data[i] = x
+    target[j] = x
   }
+}
+
+function cascade1(
+  c: Float64Array,
+  source: ArrayLike<number>,
+  from: number,
+  target: Float64Array,
+  to: number,
+  count: number,
+  step: number,
+  state: Float64Array
+): void {
+  const b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4] // prettier-ignore
+  let z0 = state[0]
+  let z1 = state[1]
+  for (let k = 0, i = from, j = to; k < count; k++, i += step, j += step) {
+    const x = source[i]
+    const y = b0 * x + z0
+    z0 = b1 * x - a1 * y + z1
+    z1 = b2 * x - a2 * y
+    target[j] = y
+  }
+  state[0] = z0
+  state[1] = z1
+}
+
+function cascade2(
+  c: Float64Array,
+  source: ArrayLike<number>,
+  from: number,
+  target: Float64Array,
+  to: number,
+  count: number,
+  step: number,
+  state: Float64Array
+): void {
+  const b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4] // prettier-ignore
+  const d0 = c[5], d1 = c[6], d2 = c[7], e1 = c[8], e2 = c[9] // prettier-ignore
+  let z0 = state[0]
+  let z1 = state[1]
+  let w0 = state[2]
+  let w1 = state[3]
+  for (let k = 0, i = from, j = to; k < count; k++, i += step, j += step) {
+    const x = source[i]
+    const y = b0 * x + z0
+    z0 = b1 * x - a1 * y + z1
+    z1 = b2 * x - a2 * y
+    const v = d0 * y + w0
+    w0 = d1 * y - e1 * v + w1
+    w1 = d2 * y - e2 * v
+    target[j] = v
+  }
+  state[0] = z0
+  state[1] = z1
+  state[2] = w0
+  state[3] = w1
 }
 
 /**
@@ -60,7 +131,7 @@ export function sosfilt(
   const output = Float64Array.from(signal)
   const state = new Float64Array(sos.length * 2)
   if (initial) initial.forEach(([z0, z1], s) => state.set([z0, z1], s * 2))
-  cascadeInPlace(normalized(sos), output, state)
+  cascade(normalized(sos), output, 0, output, 0, output.length, 1, state)
   const final: number[][] = []
   for (let s = 0; s < sos.length; s++) final.push([state[s * 2], state[s * 2 + 1]])
   return { output, final }
@@ -106,9 +177,9 @@ export function sosfiltfiltPadLength(sos: Sos): number {
  */
 export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   requireSos(sos)
-  requireFinite(signal)
   const padLength = sosfiltfiltPadLength(sos)
   const n = signal.length
+  if (n <= padLength) requireFinite(signal)
   if (n <= padLength)
     throw new ValidationError(
       `signal has ${n} samples; zero-phase filtering with these ${sos.length} sections pads ${padLength} samples on each side and needs at least ${padLength + 1}`,
@@ -119,18 +190,29 @@ export function sosfiltfilt(sos: Sos, signal: ArrayLike<number>): Float64Array {
   const first = signal[0]
   const last = signal[n - 1]
   for (let i = 0; i < padLength; i++) extended[i] = 2 * first - signal[padLength - i]
-  for (let i = 0; i < n; i++) extended[padLength + i] = signal[i]
   for (let i = 0; i < padLength; i++) extended[padLength + n + i] = 2 * last - signal[n - 2 - i]
-  // Both passes run in place on the one padded buffer: the input was checked once above.
   const zi = sosfiltZi(sos)
   const coefficients = normalized(sos)
   const state = new Float64Array(sos.length * 2)
   const scaled = (x0: number): void => zi.forEach(([a, b], s) => state.set([a * x0, b * x0], s * 2))
+  // The forward pass reads the signal itself between the two pads (no copy of it first), and the backward pass
+  // walks the padded buffer down in place (no reversing it twice): two passes over memory in all.
+  const total = extended.length
   scaled(extended[0])
-  cascadeInPlace(coefficients, extended, state)
-  extended.reverse()
-  scaled(extended[0])
-  cascadeInPlace(coefficients, extended, state)
-  extended.reverse()
-  return extended.slice(padLength, padLength + n)
+  cascade(coefficients, extended, 0, extended, 0, padLength, 1, state)
+  cascade(coefficients, signal, 0, extended, padLength, n, 1, state)
+  cascade(coefficients, extended, padLength + n, extended, padLength + n, padLength, 1, state)
+  // NaN and Infinity never leave an IIR filter's state: a non-finite state after the forward pass means a
+  // non-finite sample (named by requireFinite) or, with finite samples, values so large the filter overflowed.
+  if (!state.every(Number.isFinite)) {
+    requireFinite(signal)
+    throw new ValidationError(
+      'zero-phase filtering overflowed: the samples are too large to filter',
+      'signal'
+    )
+  }
+  scaled(extended[total - 1])
+  cascade(coefficients, extended, total - 1, extended, total - 1, total, -1, state)
+  // A view, not a copy: its buffer also holds the pads.
+  return extended.subarray(padLength, padLength + n)
 }

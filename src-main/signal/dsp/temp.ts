@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors'
 import { boxcarSmooth } from './peaks'
+import { slopePerMinute } from './slope'
 import { requireFinite, requireNonEmpty, requireRate } from './validate'
 
 /**
@@ -22,19 +23,5 @@ export function temperatureSmooth(
 
 /** Least-squares slope in °C per minute over the whole signal (sample i at i / rate s). */
 export function temperatureSlope(signal: ArrayLike<number>, samplingRate: number): number {
-  requireFinite(signal)
-  requireRate(samplingRate)
-  const n = signal.length
-  if (n < 2) throw new ValidationError(`a slope needs at least 2 samples, got ${n}`, 'signal')
-  // Centre time and value first: with t in the 1e4 s range the raw normal equations cancel badly.
-  const meanT = (n - 1) / 2
-  let meanY = 0
-  for (let i = 0; i < n; i++) meanY += signal[i] / n
-  let sxy = 0
-  let sxx = 0
-  for (let i = 0; i < n; i++) {
-    sxy += (i - meanT) * (signal[i] - meanY)
-    sxx += (i - meanT) ** 2
-  }
-  return (sxy / sxx) * samplingRate * 60
+  return slopePerMinute(signal, samplingRate)
 }

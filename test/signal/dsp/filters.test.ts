@@ -124,6 +124,16 @@ describe('bad input', () => {
     expect(() => sosfiltfilt(sos, x)).toThrow(/signal\[42\] is NaN/)
     x[42] = Infinity
     expect(() => sosfilt(sos, x)).toThrow(/signal\[42\] is Infinity/)
+    expect(() => sosfiltfilt(sos, x)).toThrow(/signal\[42\] is Infinity/)
+    // In the last sample too (it also makes the end pad), and in every section count's code path.
+    const y = new Float64Array(200)
+    y[199] = -Infinity
+    for (const order of [1, 2, 4, 6])
+      expect(() => sosfiltfilt(butter(order, 5, 'lowpass', 100), y)).toThrow(/signal\[199\] is -Infinity/)
+  })
+  it('refuses finite samples so large that the filter overflows, instead of returning NaN', () => {
+    const x = Float64Array.from({ length: 100 }, (_, i) => (i % 2 ? 1.7e308 : -1.7e308))
+    expect(() => sosfiltfilt(sos, x)).toThrow(/overflowed/)
   })
   it('refuses a cutoff at or above Nyquist, naming cutoff and rate', () => {
     expect(() => butter(4, 3, 'lowpass', 6)).toThrow(ValidationError)
