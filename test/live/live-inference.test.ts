@@ -324,3 +324,45 @@ describe('live inference timing and skips', () => {
     expect(() => live.push('acc', [1, 2], [1, 2, 3])).toThrow(/2 times need 6 values/)
   })
 })
+
+describe('live inference reads ACC units as a stored session does', () => {
+  it('gives the model the same window for ACC delivered in g as in the E4 1/64 g', () => {
+    const manifest = modelManifestSchema.parse({
+      format: 'emoheal-model',
+      version: 1,
+      createdAt: new Date(0).toISOString(),
+      config: parseModelConfig({ kind: 'native-rate' }),
+      parameterCount: 0,
+      labels: ['low', 'high']
+    })
+    const run = (unit: string, scale: number) => {
+      const seen: Float32Array[][] = []
+      const live = new LiveInference({
+        manifest,
+        predictor: (window) => {
+          seen.push(window as Float32Array[])
+          return Float32Array.of(0.5, 0.5)
+        },
+        modelId: 1,
+        streams: STREAMS.map((stream) => (stream.name === 'acc' ? { ...stream, unit } : stream))
+      })
+      for (const stream of STREAMS) {
+        const count = stream.rateHz * 12
+        const times = Float64Array.from({ length: count }, (_, i) => (i * 1000) / stream.rateHz)
+        const values = Float64Array.from({ length: count * stream.channels }, (_, i) =>
+          stream.name === 'acc' ? (Math.sin(i / 7) * 64) / scale : 1 + Math.cos(i / 5)
+        )
+        live.push(stream.name, times, values)
+      }
+      expect(live.predictAt(10_000)).toMatchObject({ kind: 'prediction' })
+      return seen[0]
+    }
+    const e4 = run('1/64 g', 1)
+    const g = run('g', 64)
+    expect(g.length).toBe(e4.length)
+    g.forEach((input, k) => input.forEach((value, i) => expect(value).toBeCloseTo(e4[k][i], 4)))
+    // Not scaled, the g stream would reach the model 64 times smaller.
+    const unscaled = run('unknown unit', 64)
+    expect(unscaled.some((input, k) => input.some((v, i) => Math.abs(v - e4[k][i]) > 1e-3))).toBe(true)
+  })
+})

@@ -4,6 +4,7 @@ import type { ModelManifest } from '../model-files'
 import { normalizationFor, windowOptionsOf } from '../session-inference'
 import { normalizeInputs, type ChannelStats } from '../windows/normalize'
 import { windowInputsAt, windowStreamNames, type LoadedStream } from '../windows/extract'
+import { engineScale } from '../windows/session-streams'
 import { coverage, gapTolerance } from '../windows/resample'
 import type { Target, WindowOptions } from '../windows/types'
 import { systemClock, type LiveClock } from './clock'
@@ -14,6 +15,8 @@ export interface LiveStreamInfo {
   name: string
   rateHz: number
   channels: number
+  /** The unit the source delivers; ACC in g or m/s² is scaled as a stored session's is (engineScale). */
+  unit?: string
 }
 
 interface TickBase {
@@ -62,7 +65,7 @@ export class LiveInference {
   readonly windowOptions: WindowOptions & { target: Target }
   /** The streams the model reads, in the order the window code asks for them. */
   readonly needed: string[]
-  private readonly rings = new Map<string, { info: LiveStreamInfo; ring: SampleRing }>()
+  private readonly rings = new Map<string, { info: LiveStreamInfo; scale: number; ring: SampleRing }>()
   private readonly declared: Set<string>
   private readonly stats: ChannelStats[] | null
   private readonly clock: LiveClock
@@ -88,7 +91,8 @@ export class LiveInference {
           'streams'
         )
       const capacity = Math.ceil(((this.windowOptions.windowMs + MARGIN_MS) / 1000) * info.rateHz * 1.25) + 8
-      this.rings.set(name, { info, ring: new SampleRing(info.channels, capacity) })
+      const scale = info.unit === undefined ? 1 : engineScale(name, info.unit)
+      this.rings.set(name, { info, scale, ring: new SampleRing(info.channels, capacity) })
     }
     this.stats = normalizationFor(options.manifest, options.participant ?? null)
     this.clock = options.clock ?? systemClock
@@ -109,7 +113,9 @@ export class LiveInference {
         `unknown stream "${stream}": the source declared ${[...this.declared].join(', ')}`,
         'stream'
       )
-    this.rings.get(stream)?.ring.push(timesMs, values)
+    const entry = this.rings.get(stream)
+    if (!entry) return
+    entry.ring.push(timesMs, entry.scale === 1 ? values : Float64Array.from(values, (v) => v * entry.scale))
   }
 
   /** The prediction for the window ending at `endMs`, or why there is none. */

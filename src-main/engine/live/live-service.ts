@@ -180,7 +180,8 @@ export class LiveService {
       streams: source.streams.map((stream) => ({
         name: stream.name,
         rateHz: stream.rateHz,
-        channels: stream.channels.length
+        channels: stream.channels.length,
+        unit: stream.unit
       })),
       participant,
       clock: this.clock,
