@@ -5,6 +5,7 @@ import { modelImportTorchCommand, modelExportTorchCommand } from './model'
 import { modelExportEdgeCommand } from './model-edge'
 import { predictCommand } from './predict'
 import { trainCommand } from './train'
+import { trainPlanCommands } from './train-plan'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
 
@@ -36,5 +37,6 @@ export const commands: CliCommand[] = [
   modelExportEdgeCommand,
   predictCommand,
   trainCommand,
+  ...trainPlanCommands,
   ...labelCommands
 ]
