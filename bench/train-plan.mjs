@@ -4,8 +4,8 @@
  *
  * Builds the CLI from source (esbuild), synthesizes a K-EmoCon-format dataset (32 participants x 10 min by
  * default) and imports it, then plans the paper protocol. It measures one fold-member task and the final
- * task at two reduced epoch counts (--epochs-low, --epochs-high), fits time = fixed + epochs x per-epoch to
- * each, and extrapolates to the protocol's epochs: an upper bound, since early stopping usually ends a model
+ * task at a reduced epoch count (--measure-epochs), splits each into fixed + epochs x per-epoch, and
+ * extrapolates to the protocol's epochs: an upper bound, since early stopping usually ends a model
  * sooner. Beside it, the peer: the same reduced protocol as one `emoheal train` process, against what the
  * fitted task times predict for it, so that the extrapolation's model is checked in the same run. Wall
  * times on K nodes come from placing the plan's tasks, in plan order, on K one-task slots (queue waits not
@@ -26,8 +26,7 @@ const { values } = parseArgs({
     participants: { type: 'string', default: '32' },
     minutes: { type: 'string', default: '10' },
     epochs: { type: 'string', default: '150' },
-    'epochs-low': { type: 'string', default: '1' },
-    'epochs-high': { type: 'string', default: '3' },
+    'measure-epochs': { type: 'string', default: '3' },
     jobs: { type: 'string', default: String(availableParallelism()) },
     backend: { type: 'string', default: 'auto' },
     'no-peer': { type: 'boolean' },
@@ -36,8 +35,7 @@ const { values } = parseArgs({
   strict: true
 })
 const epochs = Number(values.epochs)
-const low = Number(values['epochs-low'])
-const high = Number(values['epochs-high'])
+const high = Number(values['measure-epochs'])
 const jobs = Number(values.jobs)
 const log = (line) => process.stderr.write(`[bench] ${line}\n`)
 
@@ -94,31 +92,41 @@ try {
     `plan: ${plan.tasks.length} tasks (${point.folds.length} folds x ${point.resolved.settings.ensemble} members + final), ${plan.windows.sets[0].count} windows`
   )
 
-  /** Seconds of the final task and of the first fold-member task at `e` epochs, each a process of its own. */
+  /**
+   * The final task and the first fold-member task at `e` epochs, each a process of its own. A task's time is
+   * read as fixed + epochs x per-epoch, per-epoch from its own fitted windows over its measured training
+   * speed (which counts each epoch's validation), fixed the rest of its wall time (start-up, windows, save).
+   */
   function measure(e) {
     const dir = join(work, `plan-${e}`)
     emoheal(['train', 'plan', ...common, '--epochs', String(e), '--out', dir])
     const tasks = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')).tasks
-    const final = tasks.find((task) => task.kind === 'final')
-    const member = tasks.find((task) => task.kind === 'member')
     const run = (task) => {
       const { output, seconds } = emoheal(['train', 'task', dir, '--index', String(task.index)])
+      const perEpoch = output.counts.fit / output.summary.windowsPerSecond
+      const epochsRun = output.summary.epochsRun
+      const fixed = seconds - epochsRun * perEpoch
       log(
-        `  ${task.kind} task at ${e} epochs: ${seconds.toFixed(1)} s wall (${output.seconds.toFixed(1)} s in the task, ${output.summary.epochsRun} epochs, ${output.backend.name})`
+        `  ${task.kind} task at ${e} epochs: ${seconds.toFixed(1)} s wall, ${epochsRun} epochs of ${output.counts.fit} windows ` +
+          `at ${output.summary.windowsPerSecond.toFixed(0)} windows/s (${output.backend.name})`
       )
-      return { wall: seconds, backend: output.backend.name, epochsRun: output.summary.epochsRun }
+      return {
+        wall: seconds,
+        epochsRun,
+        perEpoch,
+        fixed,
+        backend: output.backend.name,
+        at: (n) => fixed + n * perEpoch
+      }
     }
-    return { member: run(member), final: run(final) }
+    return {
+      member: run(tasks.find((task) => task.kind === 'member')),
+      final: run(tasks.find((task) => task.kind === 'final'))
+    }
   }
-  const atLow = measure(low)
-  const atHigh = measure(high)
-  const fit = (kind) => {
-    const perEpoch = (atHigh[kind].wall - atLow[kind].wall) / (atHigh[kind].epochsRun - atLow[kind].epochsRun)
-    const fixed = atLow[kind].wall - perEpoch * atLow[kind].epochsRun
-    return { perEpoch, fixed, at: (e) => fixed + perEpoch * e }
-  }
-  const member = fit('member')
-  const final = fit('final')
+  const measured = measure(high)
+  const member = measured.member
+  const final = measured.final
   const taskSeconds = (task, e) => (task.kind === 'final' ? final.at(e) : member.at(e))
 
   /** Wall time of the plan's tasks placed in plan order on `slots` one-task slots (a Slurm array, throttled or not). */
@@ -163,7 +171,7 @@ try {
     windows: plan.windows.sets[0].count,
     tasks: plan.tasks.length,
     epochs,
-    backend: atHigh.member.backend,
+    backend: member.backend,
     cores: availableParallelism(),
     load: loadavg()[0],
     memberTask: { perEpoch: member.perEpoch, fixed: member.fixed, atProtocol: member.at(epochs) },
@@ -180,7 +188,7 @@ try {
   )
   console.log(`plan: ${figures.tasks} tasks; every epoch run (${epochs}), no early stop: an upper bound`)
   console.log(
-    `one member task: ${member.fixed.toFixed(1)} s fixed + ${member.perEpoch.toFixed(2)} s/epoch = ${h(member.at(epochs))} (measured at ${low} and ${high} epochs)`
+    `one member task: ${member.fixed.toFixed(1)} s fixed + ${member.perEpoch.toFixed(2)} s/epoch = ${h(member.at(epochs))} (measured at ${high} epochs)`
   )
   console.log(
     `final task:      ${final.fixed.toFixed(1)} s fixed + ${final.perEpoch.toFixed(2)} s/epoch = ${h(final.at(epochs))}`

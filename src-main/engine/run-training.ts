@@ -184,11 +184,15 @@ export async function trainFinalModel(
   set: WindowSet,
   settings: TrainingSettings,
   hooks: TrainingHooks = {}
-): Promise<{ trained: TrainedModel; normalization: NormalizationStats | null }> {
+): Promise<{
+  trained: TrainedModel
+  normalization: NormalizationStats | null
+  counts: { fit: number; validation: number }
+}> {
   const random = new Random(settings.seed ?? Math.floor(Math.random() * 2 ** 32))
   const { fit, validation, normalization } = prepareTraining(set.windows, set.inputs, settings, random)
   const trained = await trainOne(set.inputs, fit, validation, settings, settings.seed, hooks)
-  return { trained, normalization }
+  return { trained, normalization, counts: { fit: fit.length, validation: validation.length } }
 }
 
 /** Saves the final model atomically with its manifest: config, channels, normalization, data hash, metrics. */

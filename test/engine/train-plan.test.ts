@@ -288,6 +288,75 @@ describe('emoheal train plan', () => {
   })
 })
 
+describe('emoheal train merge of a sweep', () => {
+  let planted: PlantedStudy
+  beforeAll(() => {
+    planted = createPlantedStudy({ participants: ['1', '2', '3'], windowsPerParticipant: 10, seed: 3 })
+    planted.study.close()
+  })
+  afterAll(() => planted.close())
+
+  it('records one run per point and stores one table of every point', async () => {
+    const dir = join(planted.dir, 'sweep')
+    const command = `${process.execPath} ${await bundledCli('train-plan')}`
+    const made = await cli([
+      'train',
+      'plan',
+      '--study',
+      planted.path,
+      '--preset',
+      'paper',
+      '--protocol',
+      'kfold',
+      '--folds',
+      '2',
+      '--epochs',
+      '1',
+      '--ensemble',
+      '1',
+      '--filters',
+      '4',
+      '--backend',
+      'wasm',
+      '--no-final',
+      '--sweep',
+      'lr=1e-3,1e-4',
+      '--out',
+      dir,
+      '--emoheal',
+      command,
+      '--json'
+    ])
+    expect(made.code, made.stderr).toBe(0)
+    // No --seed: one is drawn, recorded, and the same for every point.
+    expect(made.output.seedDrawn).toBe(true)
+    const merged = await cli(['train', 'run-plan', dir, '--jobs', '2', '--study', planted.path, '--json'])
+    expect(merged.code, merged.stderr).toBe(0)
+    const sweep = merged.output.sweep as { point: string; runId: number; accuracy: { mean: number } }[]
+    expect(sweep.map((row) => row.point)).toEqual(['learning-rate=1e-3', 'learning-rate=1e-4'])
+    const runs = merged.output.runs as { runId: number; mean: { accuracy: { mean: number } } }[]
+    expect(runs.map((run) => run.runId)).toEqual(sweep.map((row) => row.runId))
+    runs.forEach((run, i) => expect(sweep[i].accuracy.mean).toBe(run.mean.accuracy.mean))
+    const study = new StudyStore(planted.path)
+    try {
+      const models = new ModelStore(study.db)
+      for (const row of sweep) {
+        const run = models.getRun(row.runId)
+        expect(run.status).toBe('done')
+        expect(run.modelId).toBeNull()
+        expect((run.results as { plan: { sweep: unknown } }).plan.sweep).toEqual(sweep)
+      }
+      expect(models.getRun(sweep[1].runId).config).toMatchObject({
+        learningRate: 1e-4,
+        seed: made.output.seed
+      })
+    } finally {
+      study.close()
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')).sweep).toEqual(sweep)
+  }, 300_000)
+})
+
 /** Per-fold results without what depends on the clock (training speed). */
 function strip(folds: unknown): unknown {
   return (folds as { members: { windowsPerSecond: number }[] }[]).map((fold) => ({

@@ -2,7 +2,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -54,6 +54,8 @@ export interface SlurmCluster {
  * A one-node Slurm on localhost, all in a temporary folder: munged with a generated key on its own socket,
  * slurmctld and slurmd from a generated slurm.conf (linuxproc process tracking, no task plugin, cons_tres
  * on the node's real CPUs and memory) on free ports. Nothing of the machine's own Slurm or munge is used.
+ * Every daemon runs as the user running the tests (root not needed): slurmd then starts only that user's
+ * jobs, which is all a test submits.
  */
 export async function startSlurmCluster(): Promise<SlurmCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'emoheal-slurm-'))
@@ -81,14 +83,15 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   const cpus = Number(/CPUs=(\d+)/.exec(node)?.[1] ?? 1)
   const memory = Number(/RealMemory=(\d+)/.exec(node)?.[1] ?? 1024)
   const name = 'emoheal-test-node'
+  const user = userInfo().username
   const conf = join(dir, 'slurm.conf')
   writeFileSync(
     conf,
     [
       'ClusterName=emoheal-test',
       'SlurmctldHost=localhost(127.0.0.1)',
-      'SlurmUser=root',
-      'SlurmdUser=root',
+      `SlurmUser=${user}`,
+      `SlurmdUser=${user}`,
       `SlurmctldPort=${await freePort()}`,
       `SlurmdPort=${await freePort()}`,
       'AuthType=auth/munge',

@@ -8,11 +8,10 @@ import { createPlan, type PlanPointRequest } from '../../engine/plan/make-plan'
 import { mergePoint, requireFinished, type PlanOutcome } from '../../engine/plan/merge'
 import { defaultTaskCommand, runPlanLocally } from '../../engine/plan/local-runner'
 import { planFiles, readPlan, type LoadedPlan } from '../../engine/plan/plan-format'
-import { runPlanTask } from '../../engine/plan/run-task'
+import { loadPlanWindows, runPlanTask } from '../../engine/plan/run-task'
 import { arraySpec, parseSbatchOutput } from '../../engine/plan/sbatch'
 import { countStates, planStatus, submittedJobs, type SubmittedJob } from '../../engine/plan/status'
 import { parseSweep } from '../../engine/plan/sweep'
-import { loadPlanWindows } from '../../engine/plan/run-task'
 import { recordFinishedRun } from '../../engine/run-service'
 import { ModelStore } from '../../store/model-store'
 import {
@@ -219,7 +218,7 @@ const taskCommand: CliCommand = {
             )
         }
       })
-      const { task, backend, seconds, summary } = outcome.result
+      const { task, backend, seconds, summary, counts } = outcome.result
       return {
         ok: true,
         index,
@@ -228,6 +227,7 @@ const taskCommand: CliCommand = {
         backend,
         seconds,
         summary,
+        counts,
         directory: outcome.directory
       }
     } finally {

@@ -195,6 +195,8 @@ export interface TaskResult {
   backend: { name: string; why: string }
   threads: number
   summary: import('../evaluation/fold-runner').MemberSummary
+  /** Windows the model was fitted on (augmented) and validated on. */
+  counts: { fit: number; validation: number }
   history: import('../training/train-loop').EpochRecord[]
   normalization: unknown
   startedAt: string

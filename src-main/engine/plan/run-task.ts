@@ -59,12 +59,20 @@ async function trainTask(
   set: WindowSet,
   task: PlanTask,
   hooks: TrainingHooks
-): Promise<{ trained: TrainedModel; normalization: NormalizationStats | null }> {
+): Promise<{
+  trained: TrainedModel
+  normalization: NormalizationStats | null
+  counts: TaskResult['counts']
+}> {
   if (task.kind === 'final') return trainFinalModel(set, point.resolved.settings, hooks)
   const fold = foldTasks(set, foldRequestOf(point)).tasks[task.fold as number]
   const prepared = prepareFold(fold)
   const trained = await trainFoldMember(fold, prepared, task.member as number, hooks)
-  return { trained, normalization: prepared.normalization }
+  return {
+    trained,
+    normalization: prepared.normalization,
+    counts: { fit: prepared.fit.length, validation: prepared.validation.length }
+  }
 }
 
 export async function loadPlanWindows(loaded: LoadedPlan): Promise<WindowSet[]> {
@@ -104,7 +112,7 @@ export async function runPlanTask(
   try {
     const backend = await useBackend(point.request.backend, { threads: options.threads })
     const set = (await loadPlanWindows(loaded))[point.windowSet]
-    const { trained, normalization } = await trainTask(point, set, task, options)
+    const { trained, normalization, counts } = await trainTask(point, set, task, options)
     try {
       const finished = new Date()
       const result: TaskResult = {
@@ -115,6 +123,7 @@ export async function runPlanTask(
         backend,
         threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || 1,
         summary: trained.summary,
+        counts,
         history: trained.history,
         normalization,
         startedAt: started.toISOString(),
