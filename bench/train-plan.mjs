@@ -9,8 +9,8 @@
  * sooner. Beside it, the peer: the same reduced protocol as one `emoheal train` process, against what the
  * fitted task times predict for it, so that the extrapolation's model is checked in the same run. Wall
  * times on K nodes come from placing the plan's tasks, in plan order, on K one-task slots (queue waits not
- * counted). Options: --participants N, --minutes M, --epochs E (the protocol's), --jobs J (the
- * one-machine run's parallel folds, default the cores), --no-peer, --json FILE.
+ * counted). Options: --participants N, --minutes M, --epochs E (the protocol's), --jobs J (the peer's
+ * parallel folds, default 1: one process, as each measured task is), --no-peer, --json FILE.
  */
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     epochs: { type: 'string', default: '150' },
     'measure-epochs': { type: 'string', default: '3' },
-    jobs: { type: 'string', default: String(availableParallelism()) },
+    jobs: { type: 'string', default: '1' },
     backend: { type: 'string', default: 'auto' },
     'no-peer': { type: 'boolean' },
     json: { type: 'string' }
@@ -86,6 +86,7 @@ try {
     '--out',
     join(work, 'plan-full')
   ])
+  const planSeconds = full.seconds
   const plan = JSON.parse(readFileSync(join(work, 'plan-full', 'plan.json'), 'utf8'))
   const point = plan.points[0]
   log(
@@ -146,7 +147,8 @@ try {
     const folds = point.folds.length
     const members = point.resolved.settings.ensemble
     const memberTrain = member.at(e) - member.fixed
-    return member.fixed + Math.ceil(folds / j) * members * memberTrain + (final.at(e) - final.fixed)
+    // Cutting the windows from the study: what `train plan` spends once, a local run spends too.
+    return planSeconds + Math.ceil(folds / j) * members * memberTrain + (final.at(e) - final.fixed)
   }
 
   let peer = null
@@ -176,8 +178,9 @@ try {
     load: loadavg()[0],
     memberTask: { perEpoch: member.perEpoch, fixed: member.fixed, atProtocol: member.at(epochs) },
     finalTask: { perEpoch: final.perEpoch, fixed: final.fixed, atProtocol: final.at(epochs) },
-    oneMachine: { jobs, seconds: oneMachine(epochs, jobs) },
-    slurm: nodes.map((k) => ({ nodes: k, seconds: onSlots(k, epochs) })),
+    planSeconds,
+    oneMachine: [1, availableParallelism()].map((j) => ({ jobs: j, seconds: oneMachine(epochs, j) })),
+    slurm: nodes.map((k) => ({ nodes: k, seconds: planSeconds + onSlots(k, epochs) })),
     peer,
     estimate: full.output.estimate,
     slurmSettings: full.output.slurm
@@ -193,9 +196,13 @@ try {
   console.log(
     `final task:      ${final.fixed.toFixed(1)} s fixed + ${final.perEpoch.toFixed(2)} s/epoch = ${h(final.at(epochs))}`
   )
-  console.log(`one machine, emoheal train --jobs ${jobs}: ${h(figures.oneMachine.seconds)}`)
+  console.log(`train plan (reads the study, cuts and writes the windows): ${planSeconds.toFixed(1)} s`)
+  for (const row of figures.oneMachine)
+    console.log(`one machine, emoheal train --jobs ${row.jobs}: ${h(row.seconds)}`)
   for (const row of figures.slurm)
-    console.log(`Slurm, ${String(row.nodes).padStart(2)} one-core slots: ${h(row.seconds)}`)
+    console.log(
+      `Slurm, ${String(row.nodes).padStart(2)} one-core slots: ${h(row.seconds)} (plan included; queue waits and merge not)`
+    )
   if (peer)
     console.log(
       `peer check at ${high} epochs: one emoheal train --jobs ${jobs} took ${peer.measured.toFixed(1)} s; the fitted task times predict ${peer.predicted.toFixed(1)} s`
