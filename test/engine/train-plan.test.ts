@@ -144,6 +144,8 @@ describe('emoheal train plan', () => {
     } finally {
       study.close()
     }
+    const status = await cli(['train', 'status', dir, '--json'])
+    expect(status.output).toMatchObject({ total: 9, counts: { done: 9, failed: 0, missing: 0 } })
     // A second merge would record the run twice.
     const again = await cli(['train', 'merge', dir, '--study', planted.path, '--json'])
     expect(again.code).toBe(1)
