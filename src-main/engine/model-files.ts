@@ -207,19 +207,24 @@ async function readModelArtifacts(directory: string): Promise<tf.io.ModelArtifac
   }
 }
 
-/** Saves a model directory atomically (see writeDirectoryAtomically). */
-export async function saveModel(
-  model: tf.LayersModel,
-  directory: string,
-  fields: ModelManifestFields
-): Promise<ModelManifest> {
-  const manifest = modelManifestSchema.parse({
+/** A model's manifest: the caller's fields with format, version, date and parameter count filled in. */
+export function modelManifest(model: tf.LayersModel, fields: ModelManifestFields): ModelManifest {
+  return modelManifestSchema.parse({
     ...fields,
     format: 'emoheal-model',
     version: 1,
     createdAt: new Date().toISOString(),
     parameterCount: model.countParams()
   })
+}
+
+/** Saves a model directory atomically (see writeDirectoryAtomically). */
+export async function saveModel(
+  model: tf.LayersModel,
+  directory: string,
+  fields: ModelManifestFields
+): Promise<ModelManifest> {
+  const manifest = modelManifest(model, fields)
   await writeDirectoryAtomically(directory, modelDirectoryFiles(await modelArtifacts(model), manifest))
   return manifest
 }

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs'
 import { emptyProgress } from './progress'
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
@@ -8,14 +9,21 @@ import type { StudyStore } from '../store/study-store'
 import { paperAugmentation, type AugmentOptions } from './augment'
 import { useBackend } from './backend'
 import { evaluate, type EvaluationResult } from './evaluation/evaluate'
-import { prepareTraining, trainOne, type TrainingSettings } from './evaluation/fold-runner'
+import {
+  prepareTraining,
+  trainOne,
+  type MemberSummary,
+  type TrainedModel,
+  type TrainingSettings
+} from './evaluation/fold-runner'
 import { publishedGroupFolds, type Protocol } from './evaluation/protocols'
 import { reviewCandidates, type ReviewItem } from './evaluation/review'
 import { saveModel, type ModelManifest } from './model-files'
 import { defaultSensors, type ModelConfigInput, type Sensor } from './model/config'
 import { parseModelConfig } from './model/build-model'
 import { Random } from './training/random'
-import { paperTrainingOptions, type TrainingOptions } from './training/train-loop'
+import { paperTrainingOptions, type TrainingHooks, type TrainingOptions } from './training/train-loop'
+import type { NormalizationStats } from './windows/normalize'
 import { extractWindows } from './windows/extract'
 import type { WindowOptions, WindowSet } from './windows/types'
 
@@ -144,6 +152,112 @@ export function defaultModelDirectory(studyPath: string, resolved: ResolvedRun):
 }
 
 /**
+ * The protocol's groups: published where the study has them, else four label-stratified groups, with a note
+ * when the default fell back.
+ */
+export function resolveGroups(
+  set: WindowSet,
+  resolved: ResolvedRun
+): { groups: ResolvedRun['groups']; groupsNote: string | null } {
+  let groups = resolved.groups
+  let groupsNote: string | null = null
+  if (resolved.protocol === 'groups' && !groups) {
+    try {
+      publishedGroupFolds(set.windows)
+      groups = 'published'
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      groups = 'auto'
+      groupsNote = `published groups unavailable (${error.message.split(';')[0]}); formed four label-stratified groups`
+    }
+  }
+  return { groups, groupsNote }
+}
+
+/** The final model: trained on every window, with the run's seed. */
+export async function trainFinalModel(
+  set: WindowSet,
+  settings: TrainingSettings,
+  hooks: TrainingHooks = {}
+): Promise<{
+  trained: TrainedModel
+  normalization: NormalizationStats | null
+  counts: { fit: number; validation: number }
+}> {
+  const random = new Random(settings.seed ?? Math.floor(Math.random() * 2 ** 32))
+  const { fit, validation, normalization } = prepareTraining(set.windows, set.inputs, settings, random)
+  const trained = await trainOne(set.inputs, fit, validation, settings, settings.seed, hooks)
+  return { trained, normalization, counts: { fit: fit.length, validation: validation.length } }
+}
+
+/** Saves the final model atomically with its manifest: config, channels, normalization, data hash, metrics. */
+export function saveFinalModel(
+  model: tf.LayersModel,
+  directory: string,
+  set: WindowSet,
+  resolved: ResolvedRun,
+  evaluation: Omit<EvaluationResult, 'outOfFold'>,
+  final: { summary: MemberSummary; normalization: NormalizationStats | null }
+): Promise<ModelManifest> {
+  return saveModel(model, directory, {
+    config: parseModelConfig(resolved.settings.modelConfig),
+    labels: ['low', 'high'],
+    inputChannels: set.channelNames.flat(),
+    normalization: final.normalization,
+    sensorRates: Object.fromEntries(resolved.windows.sensors.map((sensor) => [sensor.name, sensor.rateHz])),
+    trainingDataHash: dataHash(set),
+    windows: {
+      target: set.target,
+      labelSource: set.labelSource,
+      threshold: set.threshold,
+      windowMs: set.windowMs,
+      preset: set.preset
+    },
+    metrics: {
+      protocol: evaluation.protocol,
+      accuracy: evaluation.mean.accuracy,
+      weightedF1: evaluation.mean.weightedF1,
+      majorityAccuracy: evaluation.mean.majorityAccuracy,
+      pooled: evaluation.pooled.model,
+      finalModel: { ...final.summary, trainedOn: set.windows.length, ensembleMembers: 1 }
+    },
+    source: 'trained'
+  })
+}
+
+/** What a run reports, from its parts: the same document for a local run and a merged plan. */
+export function runOutcome(parts: {
+  resolved: ResolvedRun
+  groups: ResolvedRun['groups']
+  groupsNote: string | null
+  backend: { name: string; why: string }
+  set: WindowSet
+  evaluation: Omit<EvaluationResult, 'outOfFold'>
+  review: ReviewItem[]
+  model: RunOutcome['model']
+  seconds: number
+}): RunOutcome {
+  const { resolved, set, evaluation } = parts
+  return {
+    preset: resolved.preset,
+    backend: parts.backend,
+    config: { ...resolved, groups: parts.groups },
+    windows: {
+      count: set.windows.length,
+      classCounts: set.classCounts,
+      dropped: set.dropped,
+      participants: new Set(set.windows.map((window) => window.participant)).size
+    },
+    groupsNote: parts.groupsNote,
+    evaluation,
+    parameterCount: evaluation.parameterCount,
+    review: parts.review,
+    model: parts.model,
+    seconds: parts.seconds
+  }
+}
+
+/**
  * One training run, the same from the CLI and from the worker thread: windows, the protocol's folds with
  * both baselines, label review from the out-of-fold predictions, then (optionally) a final model trained on
  * every window, saved atomically. It writes nothing to the study: the caller records the run.
@@ -161,21 +275,9 @@ export async function runTraining(
   ) => hooks.onProgress?.({ ...emptyProgress, ...fields })
   progress({ phase: 'windows', message: 'cutting windows' })
   const set = extractWindows(study, resolved.windows)
-  const participants = new Set(set.windows.map((window) => window.participant)).size
   if (set.windows.length === 0)
     throw new ValidationError('no usable labelled windows in this study', 'sessionIds')
-  let groups = resolved.groups
-  let groupsNote: string | null = null
-  if (resolved.protocol === 'groups' && !groups) {
-    try {
-      publishedGroupFolds(set.windows)
-      groups = 'published'
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error
-      groups = 'auto'
-      groupsNote = `published groups unavailable (${error.message.split(';')[0]}); formed four label-stratified groups`
-    }
-  }
+  const { groups, groupsNote } = resolveGroups(set, resolved)
   const foldCount = { value: 0 }
   const evaluation = await evaluate(
     set,
@@ -207,61 +309,31 @@ export async function runTraining(
   let model: RunOutcome['model'] = null
   if (request.finalModel) {
     progress({ phase: 'final', message: 'training the final model on every window' })
-    const random = new Random(resolved.settings.seed ?? Math.floor(Math.random() * 2 ** 32))
-    const { fit, validation, normalization } = prepareTraining(
-      set.windows,
-      set.inputs,
-      resolved.settings,
-      random
-    )
-    const trained = await trainOne(set.inputs, fit, validation, resolved.settings, resolved.settings.seed, {
+    const { trained, normalization } = await trainFinalModel(set, resolved.settings, {
       signal: hooks.signal,
       onProgress: (p) => progress({ ...p, phase: 'final', message: `final model, epoch ${p.epoch + 1}` })
     })
     try {
       progress({ phase: 'saving', message: 'saving the model' })
       const directory = request.modelDirectory ?? defaultModelDirectory(study.path, resolved)
-      const manifest = await saveModel(trained.model, directory, {
-        config: parseModelConfig(resolved.settings.modelConfig),
-        labels: ['low', 'high'],
-        inputChannels: set.channelNames.flat(),
-        normalization,
-        sensorRates: Object.fromEntries(
-          resolved.windows.sensors.map((sensor) => [sensor.name, sensor.rateHz])
-        ),
-        trainingDataHash: dataHash(set),
-        windows: {
-          target: set.target,
-          labelSource: set.labelSource,
-          threshold: set.threshold,
-          windowMs: set.windowMs,
-          preset: set.preset
-        },
-        metrics: {
-          protocol: evaluation.protocol,
-          accuracy: evaluation.mean.accuracy,
-          weightedF1: evaluation.mean.weightedF1,
-          majorityAccuracy: evaluation.mean.majorityAccuracy,
-          pooled: evaluation.pooled.model,
-          finalModel: { ...trained.summary, trainedOn: set.windows.length, ensembleMembers: 1 }
-        },
-        source: 'trained'
+      const manifest = await saveFinalModel(trained.model, directory, set, resolved, evaluationSummary, {
+        summary: trained.summary,
+        normalization
       })
       model = { directory, manifest }
     } finally {
       trained.model.dispose()
     }
   }
-  return {
-    preset: resolved.preset,
-    backend,
-    config: { ...resolved, groups },
-    windows: { count: set.windows.length, classCounts: set.classCounts, dropped: set.dropped, participants },
+  return runOutcome({
+    resolved,
+    groups,
     groupsNote,
+    backend,
+    set,
     evaluation: evaluationSummary,
-    parameterCount: evaluation.parameterCount,
     review,
     model,
     seconds: (Date.now() - started) / 1000
-  }
+  })
 }

@@ -6,6 +6,7 @@ import { modelExportEdgeCommand } from './model-edge'
 import { modelExportOnnxCommand } from './model-onnx'
 import { predictCommand } from './predict'
 import { trainCommand } from './train'
+import { trainPlanCommands } from './train-plan'
 import { backendsCommand } from './backends'
 import { labelCommands } from './labels'
 import { featuresCommand } from './features'
@@ -40,6 +41,7 @@ export const commands: CliCommand[] = [
   modelExportOnnxCommand,
   predictCommand,
   trainCommand,
+  ...trainPlanCommands,
   ...labelCommands,
   featuresCommand
 ]

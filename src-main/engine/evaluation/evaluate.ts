@@ -3,6 +3,7 @@ import type { WindowSet } from '../windows/types'
 import { runFoldsInWorkers } from './fold-pool'
 import { runFold, type FoldHooks, type FoldResult, type FoldTask, type TrainingSettings } from './fold-runner'
 import { makeFolds, type FoldRequest } from './folds'
+import type { Fold } from './protocols'
 import { argMax, classificationMetrics, meanAndSd, type ClassificationMetrics } from './metrics'
 import { majorityClass } from './baselines'
 import type { OutOfFoldPrediction } from './review'
@@ -42,12 +43,11 @@ function meanOf(folds: FoldSummary[], pick: (fold: FoldSummary) => number) {
   return meanAndSd(folds.map(pick))
 }
 
-/** Runs a protocol over a window set: folds (in workers when jobs > 1), then per-fold, mean and pooled metrics. */
-export async function evaluate(
+/** The folds of a protocol over a window set, each as the task that trains and scores it. */
+export function foldTasks(
   set: WindowSet,
-  request: EvaluationRequest,
-  hooks: FoldHooks & { onBackend?: (choice: { name: string; why: string }) => void } = {}
-): Promise<EvaluationResult> {
+  request: FoldRequest & { settings: TrainingSettings }
+): { folds: Fold[]; groups: string[][] | null; tasks: FoldTask[] } {
   const { folds, groups } = makeFolds(set.windows, request)
   const tasks: FoldTask[] = folds.map((fold, index) => ({
     index,
@@ -58,6 +58,16 @@ export async function evaluate(
     test: fold.test.map((i) => set.windows[i]),
     settings: request.settings
   }))
+  return { folds, groups, tasks }
+}
+
+/** Runs a protocol over a window set: folds (in workers when jobs > 1), then per-fold, mean and pooled metrics. */
+export async function evaluate(
+  set: WindowSet,
+  request: EvaluationRequest,
+  hooks: FoldHooks & { onBackend?: (choice: { name: string; why: string }) => void } = {}
+): Promise<EvaluationResult> {
+  const { folds, groups, tasks } = foldTasks(set, request)
   let results: FoldResult[]
   if (request.jobs > 1 && tasks.length > 1) {
     const { defaultWorkerPath } = await import('./worker-path')
@@ -71,6 +81,20 @@ export async function evaluate(
     results = []
     for (const task of tasks) results.push(await runFold(task, hooks))
   }
+  return summarizeFolds(set, request, folds, groups, results)
+}
+
+/**
+ * Per-fold, mean ± SD and pooled metrics of fold results beside both baselines, with the out-of-fold
+ * predictions for label review: one reading for a local run and a merged plan.
+ */
+export function summarizeFolds(
+  set: WindowSet,
+  request: FoldRequest,
+  folds: Fold[],
+  groups: string[][] | null,
+  results: FoldResult[]
+): EvaluationResult {
   const labels: number[] = []
   const probabilities: number[][] = []
   const logistic: number[][] = []

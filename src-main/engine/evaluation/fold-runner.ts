@@ -10,6 +10,7 @@ import { Random, withSeededMathRandom } from '../training/random'
 import { disposeWindowTensors, inputTensors, windowTensors } from '../training/tensors'
 import {
   trainModel,
+  type EpochRecord,
   type TrainingHooks,
   type TrainingOptions,
   type TrainingProgress,
@@ -113,6 +114,8 @@ export function splitValidation(
 export interface TrainedModel {
   model: tf.LayersModel
   summary: MemberSummary
+  /** Loss and accuracy of every epoch (the curves). */
+  history: EpochRecord[]
 }
 
 /** Trains one model on prepared (normalized, split, augmented) windows. */
@@ -138,7 +141,7 @@ export async function trainOne(
     const held = validation.length ? windowTensors(validation, shapes) : null
     try {
       const result = await trainModel(model, train, held, { ...settings.training, classWeights, seed }, hooks)
-      return { model, summary: summarize(result) }
+      return { model, summary: summarize(result), history: result.history }
     } catch (error) {
       model.dispose()
       throw error
@@ -181,73 +184,109 @@ export function ensembleProbabilities(
   })
 }
 
-/** One fold: train the ensemble, predict the test windows, and score it beside both baselines. */
-export async function runFold(task: FoldTask, hooks: FoldHooks = {}): Promise<FoldResult> {
+/** A fold's windows made ready once for all its members: the same for a local run and a plan's tasks. */
+export interface PreparedFold {
+  fit: Window[]
+  validation: Window[]
+  normalization: NormalizationStats | null
+  test: Window[]
+}
+
+/** Normalization, validation split and augmentation of a fold, drawn from the fold's own seed. */
+export function prepareFold(task: FoldTask): PreparedFold {
   const { settings, shapes } = task
   const random = new Random(seedOf(settings, task.index, 17) ?? Math.floor(Math.random() * 2 ** 32))
   const { fit, validation, normalization } = prepareTraining(task.train, shapes, settings, random)
   const test = normalization ? applyNormalization(task.test, normalization) : task.test
+  return { fit, validation, normalization, test }
+}
+
+/** Trains ensemble member `member` of a prepared fold, with that member's own seed. */
+export function trainFoldMember(
+  task: FoldTask,
+  prepared: PreparedFold,
+  member: number,
+  hooks: FoldHooks = {}
+): Promise<TrainedModel> {
+  return trainOne(
+    task.shapes,
+    prepared.fit,
+    prepared.validation,
+    task.settings,
+    seedOf(task.settings, task.index, member),
+    {
+      signal: hooks.signal,
+      onProgress: (progress) =>
+        hooks.onProgress?.({ ...progress, fold: task.index, member, members: task.settings.ensemble })
+    }
+  )
+}
+
+/** Scores a fold's trained members (in member order): the ensemble's test predictions beside both baselines. */
+export function scoreFold(
+  task: FoldTask,
+  prepared: PreparedFold,
+  models: tf.LayersModel[],
+  members: MemberSummary[]
+): FoldResult {
+  const { shapes } = task
+  const { fit, validation, test } = prepared
+  const parameterCount = models[0].countParams()
+  const probabilities = ensembleProbabilities(
+    models,
+    test.map((window) => window.inputs),
+    shapes
+  )
+  const labels = test.map((window) => window.label)
+  const classes = probabilities[0]?.length ?? 2
+  const trainingLabels = task.train.map((window) => window.label)
+  const majority = majorityClass(trainingLabels, classes)
+  // The baseline reads physiological features of the raw streams (Window.physiology), which the inputs'
+  // normalization does not touch; the regression standardizes them itself.
+  const logistic = new LogisticRegression(classes).fit(
+    task.train.map((window) => windowFeatures(window)),
+    trainingLabels
+  )
+  const logisticProbabilities = logistic.predictProbabilities(test.map((window) => windowFeatures(window)))
+  return {
+    index: task.index,
+    name: task.name,
+    testParticipants: task.testParticipants,
+    trainCount: fit.length,
+    validationCount: validation.length,
+    testCount: test.length,
+    members,
+    metrics: classificationMetrics(labels, probabilities.map(argMax), probabilities, classes),
+    majority: classificationMetrics(
+      labels,
+      labels.map(() => majority),
+      null,
+      classes
+    ),
+    logistic: classificationMetrics(
+      labels,
+      logisticProbabilities.map(argMax),
+      logisticProbabilities,
+      classes
+    ),
+    probabilities,
+    logisticProbabilities,
+    parameterCount
+  }
+}
+
+/** One fold: train the ensemble, predict the test windows, and score it beside both baselines. */
+export async function runFold(task: FoldTask, hooks: FoldHooks = {}): Promise<FoldResult> {
+  const prepared = prepareFold(task)
   const models: tf.LayersModel[] = []
   const members: MemberSummary[] = []
   try {
-    for (let member = 0; member < settings.ensemble; member++) {
-      const trained = await trainOne(
-        shapes,
-        fit,
-        validation,
-        settings,
-        seedOf(settings, task.index, member),
-        {
-          signal: hooks.signal,
-          onProgress: (progress) =>
-            hooks.onProgress?.({ ...progress, fold: task.index, member, members: settings.ensemble })
-        }
-      )
+    for (let member = 0; member < task.settings.ensemble; member++) {
+      const trained = await trainFoldMember(task, prepared, member, hooks)
       models.push(trained.model)
       members.push(trained.summary)
     }
-    const parameterCount = models[0].countParams()
-    const probabilities = ensembleProbabilities(
-      models,
-      test.map((window) => window.inputs),
-      shapes
-    )
-    const labels = test.map((window) => window.label)
-    const classes = probabilities[0]?.length ?? 2
-    const trainingLabels = task.train.map((window) => window.label)
-    const majority = majorityClass(trainingLabels, classes)
-    // The baseline reads physiological features of the raw streams (Window.physiology), which the inputs'
-    // normalization does not touch; the regression standardizes them itself.
-    const logistic = new LogisticRegression(classes).fit(
-      task.train.map((window) => windowFeatures(window)),
-      trainingLabels
-    )
-    const logisticProbabilities = logistic.predictProbabilities(test.map((window) => windowFeatures(window)))
-    return {
-      index: task.index,
-      name: task.name,
-      testParticipants: task.testParticipants,
-      trainCount: fit.length,
-      validationCount: validation.length,
-      testCount: test.length,
-      members,
-      metrics: classificationMetrics(labels, probabilities.map(argMax), probabilities, classes),
-      majority: classificationMetrics(
-        labels,
-        labels.map(() => majority),
-        null,
-        classes
-      ),
-      logistic: classificationMetrics(
-        labels,
-        logisticProbabilities.map(argMax),
-        logisticProbabilities,
-        classes
-      ),
-      probabilities,
-      logisticProbabilities,
-      parameterCount
-    }
+    return scoreFold(task, prepared, models, members)
   } finally {
     for (const model of models) model.dispose()
   }
