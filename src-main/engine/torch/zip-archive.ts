@@ -21,9 +21,9 @@ export interface ZipLimits {
 
 // The classic format's own limit (a 16-bit count); torch.save writes one entry per storage plus a handful.
 const largestEntryCount = 0xffff
-// Deflate expands at most ~1032:1, so feeding 16 KiB at a time keeps each step's output near 16 MiB: a
-// lying entry is caught within one step of its declared size.
-const inflateStep = 16 * 1024
+// Deflate expands at most ~1032:1, so feeding 4 KiB at a time keeps each step's output near 4 MiB: a
+// lying entry is caught within one step of its declared size, with little memory held when it is.
+const inflateStep = 4 * 1024
 
 const signatures = {
   local: 0x04034b50,
