@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import { FileFormatError, NotFoundError } from '../../errors'
 import { ensureInferenceBackend } from '../../engine/model/inference-backend'
-import { predictWindows, type WindowPrediction } from '../../engine/model/predict-windows'
+import { predictWindows, type WindowPrediction } from '../../engine/inference/predict-windows'
 import { requireString, stringOption, type CliCommand } from '../command'
 import { predictSessionFromCli } from './predict-session'
 

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../../errors'
 import { modelConfigSchema, type ModelConfig, type ModelConfigInput } from './config'
+import type { BuildModelOptions } from './model-layers'
 import { buildNativeRateModel } from './native-rate-model'
 import { buildPaperModel } from './paper-model'
 
@@ -18,18 +19,11 @@ export function parseModelConfig(input: ModelConfigInput | unknown): ModelConfig
   return parsed.data
 }
 
-export interface BuildModelOptions {
-  /** Seeds every weight initialisation, for reproducible runs. */
-  seed?: number
-}
-
 /** Builds either model from its config. The output is class probabilities; the layer 'logits' precedes it. */
 export function buildModel(
   config: ModelConfigInput | ModelConfig,
   options: BuildModelOptions = {}
 ): tf.LayersModel {
   const parsed = parseModelConfig(config)
-  return parsed.kind === 'paper'
-    ? buildPaperModel(parsed, options.seed)
-    : buildNativeRateModel(parsed, options.seed)
+  return parsed.kind === 'paper' ? buildPaperModel(parsed, options) : buildNativeRateModel(parsed, options)
 }
