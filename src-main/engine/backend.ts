@@ -23,7 +23,7 @@ export interface BackendStatus {
   reason?: string
   tensorflow?: string
   devices?: string[]
-  /** Native only: the binding registers TensorFlow functions, so the fused layers run as one op each. */
+  /** Native only: the binding registers TensorFlow functions, so each layer's pass runs as one op. */
   graphFunctions?: boolean
 }
 

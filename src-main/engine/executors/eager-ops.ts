@@ -32,10 +32,6 @@ export interface TfjsNodeBackend {
   ): tf.Tensor[]
 }
 
-export function isTfjsNodeBackend(): boolean {
-  return tf.getBackend() === 'tensorflow'
-}
-
 /** The binding's attribute objects for an AttrValue. */
 function bindingAttribute(native: TfjsNodeBackend, name: string, attr: AttrValue): unknown {
   const { binding } = native

@@ -135,7 +135,7 @@ export async function trainModel(
 ): Promise<TrainingResult> {
   const logits = logitsModel(model)
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
-  // One fused update over all weights: ~12 kernels per step instead of ~480 (see flat-adam.ts).
+  // One update over all weights as one flat vector: ~12 kernels per step instead of ~480 (see flat-adam.ts).
   const optimizer = new FlatAdam(variables, {
     learningRate: options.learningRate,
     weightDecay: options.weightDecay
