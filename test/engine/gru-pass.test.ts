@@ -4,7 +4,7 @@ import { useBackend } from '../../src-main/engine/backend'
 import { executionPolicyFor } from '../../src-main/engine/execution-policy'
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
-import { PytorchGru } from '../../src-main/engine/layers'
+import { PytorchGru, TcnResidualBlock } from '../../src-main/engine/layers'
 import { backendsPresent } from './backends-present'
 import { numbers } from './layers-reference'
 import { ReferenceGru } from './reference/op-by-op-layers'
@@ -109,6 +109,14 @@ async function kernelNames(layer: tf.layers.Layer, x: tf.Tensor): Promise<string
   })
   return info.kernels.map((kernel) => kernel.name)
 }
+
+test('a saved config of a former debug variant is refused, not loaded as the real layer', () => {
+  expect(() => new PytorchGru({ units: 2, resetBefore: true } as never)).toThrow(/reset-before gating/)
+  expect(
+    () =>
+      new TcnResidualBlock({ filters: 2, kernelSize: 2, dilation: 1, attentionAfterResidual: true } as never)
+  ).toThrow(/attention after the residual/)
+})
 
 describe('the execution policy', () => {
   test('takes TensorFlow functions or the eager binding on native TensorFlow, tfjs ops elsewhere', () => {

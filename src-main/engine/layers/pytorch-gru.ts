@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
+import { ValidationError } from '../../errors'
 import { passExecutor, type ExecutionPolicy } from '../execution-policy'
 import { runPass } from '../executors/run-pass'
 import { gruLayerPass } from '../passes/gru-layer'
@@ -49,6 +50,9 @@ export class PytorchGru extends tf.layers.Layer {
 
   constructor(args: PytorchGruArgs) {
     super(args)
+    // A model saved with the former debug variant must not load as the real gating.
+    if ((args as { resetBefore?: boolean }).resetBefore)
+      throw new ValidationError(`GRU layer ${this.name}: reset-before gating is a test variant only`, 'model')
     this.units = args.units
     this.numLayers = args.numLayers ?? 1
     this.bidirectional = args.bidirectional ?? true

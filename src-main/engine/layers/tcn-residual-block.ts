@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
+import { ValidationError } from '../../errors'
 import { passExecutor, type ExecutionPolicy } from '../execution-policy'
 import { runPass } from '../executors/run-pass'
 import { tcnBlockPass } from '../passes/tcn-block'
@@ -70,6 +71,12 @@ export class TcnResidualBlock extends tf.layers.Layer {
 
   constructor(args: TcnResidualBlockArgs) {
     super(args)
+    // A model saved with the former debug variant must not load as the published block.
+    if ((args as { attentionAfterResidual?: boolean }).attentionAfterResidual)
+      throw new ValidationError(
+        `TCN block ${this.name}: attention after the residual is a test variant only`,
+        'model'
+      )
     this.groups = args.groups ?? 1
     this.filters = args.filters
     this.kernelSize = args.kernelSize
