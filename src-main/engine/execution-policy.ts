@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { registerCachedReshape } from './executors/cached-reshape'
 import { graphFunctionsPresent } from './executors/graph-ops'
 import { registerLeanGradients } from './executors/lean-gradients'
-import type { PassExecutor } from './executors/run-pass'
+import type { ExecutorChoice } from './executors/run-pass'
 
 /**
  * How the model's layer passes run on the backend in use, decided once where the backend is chosen
@@ -11,9 +11,8 @@ import type { PassExecutor } from './executors/run-pass'
  * tfjs ops on wasm and cpu. A model loaded from disk, built without a policy, takes the one of the backend
  * in use when it runs.
  */
-export interface ExecutionPolicy {
+export interface ExecutionPolicy extends ExecutorChoice {
   readonly backend: string
-  readonly executor: PassExecutor
 }
 
 /** The policy for `backend` (the backend in use by default). */
@@ -21,12 +20,13 @@ export function executionPolicyFor(backend: string = tf.getBackend()): Execution
   if (backend === 'tensorflow' || backend === 'tensorflow-gpu') {
     return { backend, executor: graphFunctionsPresent() ? 'graph' : 'eager' }
   }
-  return { backend, executor: 'tfjs' }
+  // wasm runs a batched matMul several times slower than the same work as plain 2-D matMuls.
+  return { backend, executor: 'tfjs', plainMatMuls: backend === 'wasm' }
 }
 
 /** The executor a layer runs its pass with: its policy's, or the backend in use's. */
-export function passExecutor(policy: ExecutionPolicy | undefined): PassExecutor {
-  return (policy ?? executionPolicyFor()).executor
+export function passExecutor(policy: ExecutionPolicy | undefined): ExecutorChoice {
+  return policy ?? executionPolicyFor()
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/backend'
+import { executionPolicyFor } from '../../src-main/engine/execution-policy'
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { ChannelSpatialAttention } from '../../src-main/engine/layers'
@@ -47,7 +48,7 @@ function build({ steps, groups, channels, hidden }: Case, form: Form, seed = 30)
       : new ChannelSpatialAttention({
           groups,
           reduction,
-          policy: { backend: tf.getBackend(), executor: form }
+          policy: { ...executionPolicyFor(), executor: form }
         })
   layer.build([null, steps, groups * channels])
   layer.setWeights(

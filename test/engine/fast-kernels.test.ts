@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, test } from 'vitest'
 import { listBackends, useBackend, type BackendPreference } from '../../src-main/engine/backend'
-import { registerKernelOverrides } from '../../src-main/engine/execution-policy'
+import { executionPolicyFor, registerKernelOverrides } from '../../src-main/engine/execution-policy'
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { DilatedCausalConv1D } from '../../src-main/engine/layers'
@@ -105,7 +105,7 @@ describe.each(convolutionRuns)(
         filters,
         kernelSize,
         dilation,
-        policy: { backend, executor }
+        policy: { ...executionPolicyFor(backend), executor }
       })
       layer.build([batch, steps, groups * inputs])
       const kernel = tf.tensor(pseudoRandom(12, groups * kernelSize * inputs * filters), [

@@ -49,7 +49,7 @@ function build(c: Case, form: Form, extra: { dropoutBetweenLayers?: number } = {
   const layer =
     form === 'op-by-op'
       ? new ReferenceGru(args)
-      : new PytorchGru({ ...args, policy: { backend: tf.getBackend(), executor: form } })
+      : new PytorchGru({ ...args, policy: { ...executionPolicyFor(), executor: form } })
   layer.build([null, c.steps, inputs])
   // Large enough weights that the gates leave their linear range (a wrong gate derivative would show).
   layer.setWeights(

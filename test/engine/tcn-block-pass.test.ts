@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/backend'
+import { executionPolicyFor } from '../../src-main/engine/execution-policy'
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { TcnResidualBlock } from '../../src-main/engine/layers'
@@ -114,7 +115,7 @@ describe.each(runs)('the TCN block pass ($backend, $executor)', ({ backend, exec
     await useBackend(backend)
   })
   const block = (args: ReferenceTcnBlockArgs) =>
-    new TcnResidualBlock({ ...args, policy: { backend, executor } })
+    new TcnResidualBlock({ ...args, policy: { ...executionPolicyFor(backend), executor } })
   /** The op-by-op reference with the weights of `layer`. */
   const referenceOf = (layer: tf.layers.Layer, args: ReferenceTcnBlockArgs, shape: number[]) => {
     const reference = new ReferenceTcnBlock(args)

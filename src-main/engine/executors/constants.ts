@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 
 const constants = new Map<string, tf.Tensor>()
+const made = new WeakSet<tf.TensorInfo>()
+
+/** Whether the tensor is one keptConstant made (an executor may cache what it derives from it). */
+export function isKeptConstant(tensor: tf.TensorInfo): boolean {
+  return made.has(tensor)
+}
 
 /**
  * A constant operand made once per key and kept (shapes, axes, scalars, expansion matrices): on native
@@ -11,6 +17,7 @@ export function keptConstant(key: string, make: () => tf.Tensor): tf.Tensor {
   if (!tensor || tensor.isDisposed) {
     tensor = tf.keep(make())
     constants.set(key, tensor)
+    made.add(tensor)
   }
   return tensor
 }

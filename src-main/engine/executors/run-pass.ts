@@ -1,12 +1,20 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerPass } from '../ops/pass'
 import type { Operand, TensorOps } from '../ops/tensor-ops'
+import { isKeptConstant } from './constants'
 import { withEagerOps } from './eager-ops'
 import { graphFunction } from './graph-ops'
 import { TfjsOps } from './tfjs-ops'
 
 /** Which executor runs a pass's forward and backward. */
 export type PassExecutor = 'graph' | 'eager' | 'tfjs'
+
+/** An executor and its settings. */
+export interface ExecutorChoice {
+  readonly executor: PassExecutor
+  /** tfjs only: every batched matMul as 2-D matMuls (see TfjsOps); the wasm backend's policy sets it. */
+  readonly plainMatMuls?: boolean
+}
 
 const shapeKey = (tensors: tf.TensorInfo[]) => tensors.map((tensor) => tensor.shape.join('x')).join(';')
 
@@ -16,7 +24,7 @@ const shapeKey = (tensors: tf.TensorInfo[]) => tensors.map((tensor) => tensor.sh
  * executor, which records it once per key.
  */
 export function executePass(
-  executor: PassExecutor,
+  { executor, plainMatMuls = false }: ExecutorChoice,
   key: string,
   operands: tf.Tensor[],
   side: <H extends Operand>(ops: TensorOps<H>, operands: H[]) => H[]
@@ -32,17 +40,16 @@ export function executePass(
   }
   if (executor === 'eager')
     return withEagerOps((scope) => side(scope, operands).map((info) => scope.toTensor(info)))
-  // The one backend fact the plain-tfjs executor needs (see TfjsOps's plainMatMuls).
-  return tf.tidy(() => side(new TfjsOps(tf.getBackend() === 'wasm'), operands))
+  return tf.tidy(() => side(new TfjsOps(plainMatMuls), operands))
 }
 
 /**
- * A pass as one tfjs custom-gradient node: its forward and its hand-written backward run by `executor`,
+ * A pass as one tfjs custom-gradient node: its forward and its hand-written backward run by the executor,
  * as two TensorFlow functions (graph: one op call each), op by op through the binding (eager: no tfjs kernel
  * per operation), or as plain tfjs ops (tfjs: any backend).
  */
 export function runPass(
-  executor: PassExecutor,
+  executor: ExecutorChoice,
   pass: LayerPass,
   inputs: tf.Tensor[],
   extras: tf.Tensor[] = []
@@ -70,7 +77,11 @@ export function runPass(
           `${key} backward`,
           // Kept constants are passed as they are (tfjs hands the backward its own copies of saved tensors),
           // so that an executor may recognise them.
-          [dy, ...kept.slice(0, count), ...extras.map((extra, i) => (extra.kept ? extra : kept[count + i]))],
+          [
+            dy,
+            ...kept.slice(0, count),
+            ...extras.map((extra, i) => (isKeptConstant(extra) ? extra : kept[count + i]))
+          ],
           (ops, [d, ...rest]) => pass.backward(ops, d, rest.slice(0, count), rest.slice(count))
         )
     }

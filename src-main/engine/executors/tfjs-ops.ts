@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { AttrValue } from '../ops/attributes'
 import { TensorOps, type ConvolutionGeometry } from '../ops/tensor-ops'
-import { cachedConstant } from './constants'
+import { cachedConstant, isKeptConstant } from './constants'
 
 const isIdentity = (permutation: number[]) => permutation.every((axis, i) => axis === i)
 
@@ -12,9 +12,9 @@ function permute(x: tf.Tensor, permutation: number[]): tf.Tensor {
 /** Arranged forms of kept constants (the attention's expansion matrices), made once. */
 const arrangements = new WeakMap<tf.Tensor, Map<string, tf.Tensor>>()
 
-/** x transposed by `permutation` and reshaped; once per constant where x is a kept tensor. */
+/** x transposed by `permutation` and reshaped; once per constant where x is a kept constant. */
 function arranged(x: tf.Tensor, permutation: number[], shape: number[]): tf.Tensor {
-  if (!x.kept) return tf.reshape(permute(x, permutation), shape)
+  if (!isKeptConstant(x)) return tf.reshape(permute(x, permutation), shape)
   let forms = arrangements.get(x)
   if (!forms) {
     forms = new Map()

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { executionPolicyFor } from '../execution-policy'
-import { executePass, type PassExecutor } from '../executors/run-pass'
+import { executePass, type ExecutorChoice } from '../executors/run-pass'
 import { adamUpdate } from '../passes/adam'
 
 export interface FlatAdamOptions {
@@ -23,6 +23,11 @@ export interface FlatAdamOptions {
  * decay is masked, so its moments and update stay 0. (One with a gradient in some steps only would still take
  * momentum steps in the others, where PyTorch would skip it.)
  */
+/** As one TensorFlow function where the backend's policy records them; else tfjs kernels, on one long vector. */
+function flatAdamExecutor(): ExecutorChoice {
+  return executionPolicyFor().executor === 'graph' ? { executor: 'graph' } : { executor: 'tfjs' }
+}
+
 export class FlatAdam {
   /** Read at every step; a schedule may change it between steps. */
   learningRate: number
@@ -42,12 +47,12 @@ export class FlatAdam {
   private readonly zeroGradients = new Map<number, tf.Tensor1D>()
 
   /** 'graph' where the binding registers functions; elsewhere tfjs ops (one tape-free kernel each). */
-  private readonly executor: PassExecutor
+  private readonly executor: ExecutorChoice
 
   constructor(
     private readonly variables: tf.Variable[],
     options: FlatAdamOptions,
-    executor: PassExecutor = executionPolicyFor().executor === 'graph' ? 'graph' : 'tfjs'
+    executor: ExecutorChoice = flatAdamExecutor()
   ) {
     this.executor = executor
     this.learningRate = options.learningRate
