@@ -3,6 +3,85 @@ import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
 import vueParser from 'vue-eslint-parser'
 
+// Flat config does not merge one rule's options across blocks: every main-process block restates the Electron rule.
+const electron = {
+  name: 'electron',
+  message: 'Only src-main/index.ts and ipc/electron-adapter.ts talk to Electron.'
+}
+const restrictImports = (patterns) => ({
+  'no-restricted-imports': ['error', { paths: [electron], patterns }]
+})
+
+/**
+ * The engine's layout: ops <- passes <- layers <- model <- inference, executors beside
+ * passes; each folder's allowed imports, so that no folder cycle can form.
+ */
+const engineLayout = [
+  {
+    files: ['src-main/engine/ops/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^(?!\\./)',
+        message: 'The operations interface imports nothing: every executor implements it.'
+      }
+    ])
+  },
+  {
+    files: ['src-main/engine/passes/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^(?!\\.\\./ops/|\\./)',
+        message: 'A pass is written against the operations interface only (engine/ops/), nothing else.'
+      }
+    ])
+  },
+  {
+    files: ['src-main/engine/executors/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^\\.\\./(?!ops/)',
+        message: 'An executor implements engine/ops/ and knows no model, layer, pass or training code.'
+      }
+    ])
+  },
+  {
+    files: ['src-main/engine/layers/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^\\.\\./(model|inference|training|evaluation|live|windows|torch)(/|$)',
+        message: 'Layers are made of passes run by executors; models, inference and training build on them.'
+      }
+    ])
+  },
+  {
+    files: ['src-main/engine/model/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^\\.\\./(inference|training|evaluation|live)(/|$)',
+        message: 'The model builders know nothing of inference, training or live runs, which use them.'
+      }
+    ])
+  },
+  {
+    files: ['src-main/engine/training/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^\\.\\./(inference|live)(/|$)',
+        message: 'Training never imports inference-only code (engine/inference/, engine/live/).'
+      }
+    ])
+  },
+  {
+    files: ['src-main/store/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^(\\.\\./)+engine(/|$)',
+        message: 'The store knows nothing of the engine; the engine reads the store.'
+      }
+    ])
+  }
+]
+
 export default tseslint.config(
   {
     ignores: [
@@ -39,20 +118,9 @@ export default tseslint.config(
     // Services know nothing of Electron: only the Electron entry and its IPC adapter may import it.
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/index.ts', 'src-main/ipc/electron-adapter.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'electron',
-              message: 'Only src-main/index.ts and ipc/electron-adapter.ts talk to Electron.'
-            }
-          ]
-        }
-      ]
-    }
+    rules: restrictImports([])
   },
+  ...engineLayout,
   {
     // The renderer sees main only through the contract's types.
     files: ['src-renderer/**/*.{ts,vue}'],

@@ -2,7 +2,7 @@
  * Built and run by bench/onnx.mjs. One-window latency (median and p10-p90 of `--calls` calls, result read back)
  * of the published EmoHeal with the PyTorch peer's weights, imported as the app imports them: ONNX Runtime on
  * our exported file (float32, float16, uint8; raw per-stream windows in), the whole-model TensorFlow function of
- * live prediction (createNativePredictor), and ONNX Runtime on the PyTorch-exported file where the peer wrote
+ * live prediction (createGraphPredictor), and ONNX Runtime on the PyTorch-exported file where the peer wrote
  * one. Prints one JSON object on stdout.
  */
 import { promises as fs } from 'node:fs'
@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 import * as ort from 'onnxruntime-node'
 import { useBackend } from '../src-main/engine/backend'
 import { loadModel } from '../src-main/engine/model-files'
-import { createNativePredictor } from '../src-main/engine/native-graph/model-function'
+import { createGraphPredictor } from '../src-main/engine/inference/graph-predictor'
 import { exportOnnx } from '../src-main/engine/onnx/export-onnx'
 import { onnxDtypes } from '../src-main/engine/onnx/model-graph'
 import { importTorchModel } from '../src-main/engine/torch'
@@ -112,11 +112,11 @@ async function main(): Promise<void> {
   }
   if (backend.name === 'tensorflow') {
     const { model } = await loadModel(modelDir)
-    const predict = createNativePredictor(model)
+    const predict = createGraphPredictor(model)
     if (predict) {
       const window = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i) * 2)
       rows.push({
-        runtime: 'tensorflow whole-model function (createNativePredictor)',
+        runtime: 'tensorflow whole-model function (createGraphPredictor)',
         bytes: null,
         ...(await timed(() => predict(window))())
       })

@@ -3,7 +3,7 @@
  * probe can print where a step's native time goes. Graph functions are shown by the key they were built for.
  */
 import * as tf from '@tensorflow/tfjs'
-import { registeredFunctions } from '../src-main/engine/native-graph/graph-ops'
+import { registeredFunctions } from '../src-main/engine/executors/graph-ops'
 
 export interface OpTimer {
   /** Prints the `top` most costly ops per step over `steps` steps, and the total. */

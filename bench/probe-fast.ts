@@ -1,6 +1,6 @@
 /** Fast single-window predictor timing (min and median of many calls), without tfjs kernels in the loop. */
 import * as tf from '@tensorflow/tfjs'
-import { createFastPredictor } from '../src-main/engine/fast-inference'
+import { createPlainJsPredictor } from '../src-main/engine/inference'
 import { buildModel, nativeRateInputShapes, parseModelConfig } from '../src-main/engine/model'
 
 async function main() {
@@ -11,7 +11,7 @@ async function main() {
     const shapes =
       config.kind === 'paper' ? [[config.steps, 5]] : nativeRateInputShapes(config).map((s) => s.shape)
     const window = shapes.map(([t, c]) => Float32Array.from({ length: t * c }, () => Math.random() * 2 - 1))
-    const fast = createFastPredictor(model, config)
+    const fast = createPlainJsPredictor(model, config)
     const times: number[] = []
     for (let i = 0; i < 500; i++) fast(window)
     const cpuBefore = process.cpuUsage()

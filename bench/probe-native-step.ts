@@ -1,12 +1,11 @@
 /**
  * Windows/s and kernels per step of the product's training loop for one model on one backend, quickly, for
- * profiling. OP_TIMES=1 adds the native time per op and graph function; TCN=op-by-op forces the tfjs TCN blocks;
- * EMOHEAL_GRAPH_FUNCTIONS=0 runs the fused layers op by op. Usage:
+ * profiling. OP_TIMES=1 adds the native time per op and graph function; EMOHEAL_GRAPH_FUNCTIONS=0 runs the
+ * layers' passes op by op through the binding. Usage:
  * PROBE=probe-native-step.ts node bench/probe-speed.mjs [--model native-rate|paper] [--backend tensorflow] [--seconds 8]
  */
 import { parseArgs } from 'node:util'
 import { useBackend, type BackendPreference } from '../src-main/engine/backend'
-import { setTcnBlockForm } from '../src-main/engine/layers/tcn-residual-block'
 import { parseModelConfig } from '../src-main/engine/model'
 import { timeNativeOps } from './op-timer'
 import { buildModel, countLoopKernels, measureTraining } from './tfjs-measure'
@@ -22,7 +21,6 @@ const { values } = parseArgs({
 
 async function main(): Promise<void> {
   await useBackend(values.backend as BackendPreference)
-  if (process.env.TCN === 'op-by-op') setTcnBlockForm('op-by-op')
   const config = parseModelConfig({ kind: values.model as 'paper' | 'native-rate' })
   const model = buildModel(config, { seed: 1 })
   const kernels = await countLoopKernels(model, config, 32)

@@ -2,7 +2,7 @@
  * Speed probe for the EmoHeal engine: training windows/s (batch 32, the training loop's step: forward,
  * backward, weight decay, Adam) and one-window inference ms, with kernel counts, per backend and model.
  * Run: TF_NUM_INTRAOP_THREADS=1 node bench/probe-speed.mjs [tensorflow] [wasm] [--models=paper,native-rate]
- * [--steps=N] [--fused] (--fused: FusedAdam instead of tf.train.adam; KERNEL_TIMES=1 adds kernel times by name).
+ * [--steps=N] [--fused] (--fused: FlatAdam instead of tf.train.adam; KERNEL_TIMES=1 adds kernel times by name).
  * Median step wall time, and CPU time per step, which moves less when other processes share the cores.
  */
 import * as tf from '@tensorflow/tfjs'
@@ -15,8 +15,8 @@ import {
   type ModelConfig
 } from '../src-main/engine/model'
 import { weightedCrossEntropy } from '../src-main/engine/training/loss'
-import { createFastPredictor } from '../src-main/engine/fast-inference'
-import { FusedAdam } from '../src-main/engine/training/fused-adam'
+import { createPlainJsPredictor } from '../src-main/engine/inference'
+import { FlatAdam } from '../src-main/engine/training/flat-adam'
 
 function shapes(config: ModelConfig): [number, number][] {
   return config.kind === 'paper' ? [[config.steps, 5]] : nativeRateInputShapes(config).map((s) => s.shape)
@@ -35,7 +35,7 @@ function makeStep(model: tf.LayersModel, inputs: tf.Tensor[], labels: tf.Tensor1
   const classWeights = tf.tensor1d([1, 1])
   const weightDecay = 1e-4
   if (fused) {
-    const optimizer = new FusedAdam(variables, { learningRate: 5e-4, weightDecay })
+    const optimizer = new FlatAdam(variables, { learningRate: 5e-4, weightDecay })
     return () =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
@@ -149,7 +149,7 @@ async function probe(backend: string, kind: 'paper' | 'native-rate', steps: numb
   const inferCpu = process.cpuUsage(inferCpuBefore)
   let fastMs: number | null = null
   try {
-    const fast = createFastPredictor(model, config)
+    const fast = createPlainJsPredictor(model, config)
     const windows = await Promise.all(one.map((t) => t.data() as Promise<Float32Array>))
     for (let i = 0; i < 20; i++) fast(windows)
     const fastTimes: number[] = []

@@ -1,21 +1,16 @@
 /**
  * Training speed of native-rate variants on one backend: kernels per step and CPU ms per step (batch 32,
- * the fused-Adam step of the training loop). Run: PROBE=probe-variants.ts TF_NUM_INTRAOP_THREADS=1
- * node bench/probe-speed.mjs tensorflow '{"fusionSteps":10}' '{"form":"space-to-batch"}' ... [--steps=N]
- * (form: the convolution form of grouped-ops, not a model setting)
+ * the flat-Adam step of the training loop). Run: PROBE=probe-variants.ts TF_NUM_INTRAOP_THREADS=1
+ * node bench/probe-speed.mjs tensorflow '{"fusionSteps":10}' '{"filters":24}' ... [--steps=N]
  */
 import * as tf from '@tensorflow/tfjs'
 import { useBackend, type BackendPreference } from '../src-main/engine/backend'
 import { buildModel, logitsModel, nativeRateInputShapes, parseModelConfig } from '../src-main/engine/model'
 import type { NativeRateModelConfig } from '../src-main/engine/model'
 import { weightedCrossEntropy } from '../src-main/engine/training/loss'
-import { FusedAdam } from '../src-main/engine/training/fused-adam'
-import { setConvolutionForm, type ConvolutionForm } from '../src-main/engine/layers/grouped-ops'
+import { FlatAdam } from '../src-main/engine/training/flat-adam'
 
 async function probe(overrides: Record<string, unknown>, steps: number) {
-  const form = (overrides.form ?? 'auto') as ConvolutionForm
-  setConvolutionForm(form)
-  delete overrides.form
   const config = parseModelConfig({ kind: 'native-rate', ...overrides }) as NativeRateModelConfig
   const model = buildModel(config, { seed: 3 })
   const logits = logitsModel(model)
@@ -28,7 +23,7 @@ async function probe(overrides: Record<string, unknown>, steps: number) {
   )
   const classWeights = tf.tensor1d([1, 1])
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
-  const optimizer = new FusedAdam(variables, { learningRate: 5e-4, weightDecay: 1e-4 })
+  const optimizer = new FlatAdam(variables, { learningRate: 5e-4, weightDecay: 1e-4 })
   const step = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
@@ -53,7 +48,6 @@ async function probe(overrides: Record<string, unknown>, steps: number) {
   console.log(
     JSON.stringify({
       overrides,
-      form,
       parameters: model.countParams(),
       kernels: profile.kernels.length,
       kernelsWithoutIdentity: real,

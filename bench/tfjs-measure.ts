@@ -8,8 +8,8 @@ import {
   nativeRateInputShapes,
   type ModelConfig
 } from '../src-main/engine/model'
-import { createFastPredictor } from '../src-main/engine/fast-inference'
-import { createNativePredictor } from '../src-main/engine/native-graph/model-function'
+import { createPlainJsPredictor } from '../src-main/engine/inference'
+import { createGraphPredictor } from '../src-main/engine/inference/graph-predictor'
 import { saveModel } from '../src-main/engine/model-files'
 import {
   paperTrainingOptions,
@@ -185,7 +185,7 @@ export async function measureInference(
 }
 
 /**
- * Milliseconds to classify one window on the plain-JS path (fast-inference), the one live prediction takes:
+ * Milliseconds to classify one window on the plain-JS path (inference/plain-js-predictor.ts), the one live prediction takes:
  * no tfjs kernels, so `kernels` is 0. The same random window as measureInference.
  */
 export async function measureFastInference(
@@ -196,7 +196,7 @@ export async function measureFastInference(
   const window = randomWindows(config, 1, 17)
   try {
     const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
-    const predict = createFastPredictor(model, config)
+    const predict = createPlainJsPredictor(model, config)
     return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
   } finally {
     disposeWindowTensors(window)
@@ -212,7 +212,7 @@ export async function measureGraphInference(
   config: ModelConfig,
   budget: TimingBudget
 ): Promise<InferenceFigures | null> {
-  const predict = createNativePredictor(model)
+  const predict = createGraphPredictor(model)
   if (!predict) return null
   const window = randomWindows(config, 1, 17)
   try {

@@ -1,7 +1,7 @@
 /**
  * The tfjs half of `npm run bench:train`: for every backend present, the paper preset and the native-rate default
  * model, measures training windows/s, one-window inference, kernels per step, parameters and size on disk;
- * then one-window inference on the plain-JS fast path (fast-inference), which live prediction uses.
+ * then one-window inference on the plain-JS fast path (inference/plain-js-predictor.ts), which live prediction uses.
  * Prints one JSON object on stdout; bench/train.mjs builds this file, runs it beside the PyTorch peer and
  * prints the table. Usage: node <bundle> [--quick] [--backends tensorflow,wasm,cpu]
  */

@@ -19,7 +19,6 @@ export class ValidationError extends EmohealError {
   override name = 'ValidationError'
 }
 
-/** A file that cannot be read as what it claims to be: names the file and, where known, the line. */
 /** How a ValidationError made from a schema's issue names the field, for its caller (an IPC call, a CLI flag). */
 export interface FieldNaming {
   /** The field the error names, from the issue's dotted path (e.g. a CLI flag for a request field). */
@@ -52,6 +51,7 @@ export function parseOrRefuse<S extends z.ZodType>(
   return parsed.data
 }
 
+/** A file that cannot be read as what it claims to be: names the file and, where known, the line. */
 export class FileFormatError extends EmohealError {
   override name = 'FileFormatError'
   constructor(

@@ -4,7 +4,7 @@
 // functions: TensorFlow's graph executor costs a few microseconds a node where an eager op through the binding
 // costs ~30-50 µs, and that per-op cost, not the arithmetic, sets the speed of these models. Where the binding
 // comes from tfjs-node's own installer (a prebuilt binary), the call is absent and the engine runs the same
-// operations eagerly (src-main/engine/native-graph/).
+// operations eagerly (src-main/engine/executors/eager-ops.ts).
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 

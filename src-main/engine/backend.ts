@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
-import { graphFunctionsPresent } from './native-graph/graph-ops'
+import { registerKernelOverrides } from './execution-policy'
+import { graphFunctionsPresent } from './executors/graph-ops'
 import { execFile } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -22,7 +23,7 @@ export interface BackendStatus {
   reason?: string
   tensorflow?: string
   devices?: string[]
-  /** Native only: the binding registers TensorFlow functions, so the fused layers run as one op each. */
+  /** Native only: the binding registers TensorFlow functions, so each layer's pass runs as one op. */
   graphFunctions?: boolean
 }
 
@@ -322,6 +323,7 @@ export async function useBackend(
       skipped.push({ name: candidate, available: false, reason: 'tf.setBackend refused it' })
       continue
     }
+    registerKernelOverrides(name)
     const what =
       name === 'tensorflow'
         ? describeNative(status)

@@ -5,7 +5,7 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createFastPredictor } from '../../src-main/engine/fast-inference'
+import { createPlainJsPredictor } from '../../src-main/engine/inference'
 import {
   buildModel,
   nativeRateInputShapes,
@@ -34,7 +34,7 @@ function inputShapes(config: ModelConfig): [number, number][] {
 
 /** The largest difference between the tfjs model's and the fast predictor's probabilities, window by window. */
 async function compare(model: tf.LayersModel, config: ModelConfig, windows: number, seed: number) {
-  const fast = createFastPredictor(model, config)
+  const fast = createPlainJsPredictor(model, config)
   const inputs = inputShapes(config).map(([steps, channels], index) =>
     tf.randomNormal([windows, steps, channels], 0, 1.5, 'float32', seed + index)
   )
@@ -74,10 +74,6 @@ describe('fast single-window predictor', () => {
           { name: 'temp', rateHz: 4, channels: 1 }
         ]
       }
-    ],
-    [
-      'paper with attention after the residual (debug variant)',
-      { kind: 'paper', debug: { attentionAfterResidual: true } }
     ]
   ]
   for (const [name, input] of cases) {
@@ -96,7 +92,7 @@ describe('fast single-window predictor', () => {
   test('rejects a window of the wrong size, naming the input', () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 1 })
-    const fast = createFastPredictor(model, config)
+    const fast = createPlainJsPredictor(model, config)
     expect(() => fast(new Float32Array(99))).toThrow(/input 0 must hold 100 values/)
     expect(() => fast([new Float32Array(100), new Float32Array(100)])).toThrow(/takes 1 inputs/)
     model.dispose()
@@ -128,7 +124,7 @@ describe.skipIf(torchMissing)('fast predictor on imported PyTorch weights', () =
       probabilities: number[][]
     }
     const fromTfjs = (await (model.predict(tf.tensor3d(inputs.windows)) as tf.Tensor).array()) as number[][]
-    const fast = createFastPredictor(model, config)
+    const fast = createPlainJsPredictor(model, config)
     let fromTfjsLargest = 0
     let fromTorchLargest = 0
     inputs.windows.forEach((window, w) => {

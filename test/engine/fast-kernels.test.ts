@@ -1,22 +1,18 @@
 import * as tf from '@tensorflow/tfjs'
-import { afterAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { listBackends, useBackend, type BackendPreference } from '../../src-main/engine/backend'
+import { executionPolicyFor, registerKernelOverrides } from '../../src-main/engine/execution-policy'
+import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
+import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
+import { DilatedCausalConv1D } from '../../src-main/engine/layers'
 import { dropout } from '../../src-main/engine/layers/dropout'
-import { groupedMatMul, setGroupedMatMulForm } from '../../src-main/engine/layers/grouped-matmul'
-import { groupedConvolution, setConvolutionForm } from '../../src-main/engine/layers/grouped-ops'
-import '../../src-main/engine/layers/lean-gradients'
-import { useCachedReshapeShapes } from '../../src-main/engine/layers/native-reshape'
 import { pseudoRandom } from './pseudo-random'
+import { causalShape, fromGroups, groupedConvolution, toGroups } from './reference/grouped-ops'
 
 const available = (await listBackends())
   .filter((backend) => backend.available && (backend.name === 'tensorflow' || backend.name === 'wasm'))
   .map((backend) => backend.name)
 console.log(`fast kernels tested on: ${available.join(', ')}`)
-
-afterAll(() => {
-  setGroupedMatMulForm('auto')
-  setConvolutionForm('auto')
-})
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {
   expect(actual.length).toBe(expected.length)
@@ -65,29 +61,9 @@ describe.each(available)('lean kernels and gradients on %s', (backend) => {
     for (const value of kept.slice(0, 100)) expect(value).toBeCloseTo(1 / 0.7, 5)
   })
 
-  test('per-group 2-D matMuls equal the batched matMul, values and gradients', async () => {
-    await useBackend(backend as BackendPreference)
-    const a = tf.tensor(pseudoRandom(5, 3 * 4 * 6), [3, 4, 6])
-    const b = tf.tensor(pseudoRandom(6, 3 * 6 * 2), [3, 6, 2])
-    const weights = tf.tensor(pseudoRandom(7, 3 * 4 * 2), [3, 4, 2])
-    const run = (form: 'batched' | 'per-group') => {
-      setGroupedMatMulForm(form)
-      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(groupedMatMul(x, y), weights))
-      const [da, db] = tf.grads(f)([a, b])
-      return { value: groupedMatMul(a, b).dataSync(), da: da.dataSync(), db: db.dataSync() }
-    }
-    const batched = run('batched')
-    const perGroup = run('per-group')
-    expectClose(perGroup.value, batched.value)
-    expectClose(perGroup.da, batched.da)
-    expectClose(perGroup.db, batched.db)
-    // A batched matMul of these shapes is not all zeros: the comparison means something.
-    expect(Math.max(...Array.from(batched.da).map(Math.abs))).toBeGreaterThan(0.1)
-  })
-
   test('reshape keeps values and dtypes with shapes cached', async () => {
     await useBackend(backend as BackendPreference)
-    useCachedReshapeShapes()
+    registerKernelOverrides()
     const values = pseudoRandom(8, 24)
     for (let round = 0; round < 2; round++) {
       expectClose(tf.reshape(tf.tensor(values, [2, 12]), [4, -1]).dataSync(), values)
@@ -99,45 +75,69 @@ describe.each(available)('lean kernels and gradients on %s', (backend) => {
   })
 })
 
-describe.skipIf(!available.includes('tensorflow'))('native convolution of one group', () => {
-  const shapes = [
-    { kernelSize: 3, dilation: 1, padBefore: 2, padAfter: 0 },
-    { kernelSize: 3, dilation: 2, padBefore: 4, padAfter: 0 },
-    { kernelSize: 3, dilation: 8, padBefore: 16, padAfter: 0 },
-    { kernelSize: 2, dilation: 4, padBefore: 4, padAfter: 0 },
-    { kernelSize: 7, dilation: 1, padBefore: 3, padAfter: 3 }
-  ]
-  test.each(shapes)('equals the im2col form, values and gradients: %o', async (shape) => {
-    await useBackend('tensorflow')
-    const [batch, steps, inputs, filters] = [3, 37, 2, 4]
-    const x = tf.tensor(pseudoRandom(11, batch * steps * inputs), [1, batch, steps, inputs]) as tf.Tensor4D
-    const kernel = tf.tensor(pseudoRandom(12, shape.kernelSize * inputs * filters), [
-      1,
-      shape.kernelSize * inputs,
-      filters
-    ])
-    const bias = tf.tensor(pseudoRandom(13, filters), [1, filters])
-    const weights = tf.tensor(pseudoRandom(14, batch * steps * filters), [1, batch, steps, filters])
-    const run = (form: 'auto' | 'columns') => {
-      setConvolutionForm(form)
-      const f = (input: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(groupedConvolution(input as tf.Tensor4D, k, b, shape), weights))
-      const [dx, dk, db] = tf.grads(f)([x, kernel, bias])
-      const out = groupedConvolution(x, kernel, bias, shape)
-      return {
-        out: out.dataSync(),
-        shape: out.shape,
-        dx: dx.dataSync(),
-        dk: dk.dataSync(),
-        db: db.dataSync()
-      }
-    }
-    const native = run('auto')
-    const columns = run('columns')
-    expect(native.shape).toEqual([1, batch, steps, filters])
-    expectClose(native.out, columns.out)
-    expectClose(native.dx, columns.dx)
-    expectClose(native.dk, columns.dk, 1e-4)
-    expectClose(native.db, columns.db, 1e-4)
-  })
-})
+const convolutionRuns: { backend: string; executor: PassExecutor }[] = [
+  ...(available.includes('tensorflow')
+    ? [
+        ...(graphFunctionsPresent() ? [{ backend: 'tensorflow', executor: 'graph' as const }] : []),
+        { backend: 'tensorflow', executor: 'eager' as const },
+        { backend: 'tensorflow', executor: 'tfjs' as const }
+      ]
+    : []),
+  ...(available.includes('wasm') ? [{ backend: 'wasm', executor: 'tfjs' as const }] : [])
+]
+
+describe.each(convolutionRuns)(
+  'the causal convolution pass ($backend, $executor)',
+  ({ backend, executor }) => {
+    const shapes = [
+      { groups: 1, kernelSize: 3, dilation: 1 },
+      { groups: 1, kernelSize: 3, dilation: 2 },
+      { groups: 1, kernelSize: 3, dilation: 8 },
+      { groups: 2, kernelSize: 2, dilation: 4 },
+      { groups: 3, kernelSize: 1, dilation: 1 }
+    ]
+    test.each(shapes)('equals the op-by-op im2col form, values and gradients: %o', async (shape) => {
+      await useBackend(backend as BackendPreference)
+      const { groups, kernelSize, dilation } = shape
+      const [batch, steps, inputs, filters] = [3, 37, 2, 4]
+      const layer = new DilatedCausalConv1D({
+        groups,
+        filters,
+        kernelSize,
+        dilation,
+        policy: { ...executionPolicyFor(backend), executor }
+      })
+      layer.build([batch, steps, groups * inputs])
+      const kernel = tf.tensor(pseudoRandom(12, groups * kernelSize * inputs * filters), [
+        groups,
+        kernelSize * inputs,
+        filters
+      ])
+      const bias = tf.tensor(pseudoRandom(13, groups * filters), [groups, filters])
+      layer.setWeights([kernel, bias])
+      const x = tf.tensor(pseudoRandom(11, batch * steps * groups * inputs), [batch, steps, groups * inputs])
+      const weights = tf.tensor(pseudoRandom(14, batch * steps * groups * filters), [
+        batch,
+        steps,
+        groups * filters
+      ])
+      const pass = (input: tf.Tensor) => layer.apply(input) as tf.Tensor
+      const reference = (input: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+        fromGroups(groupedConvolution(toGroups(input, groups), k, b, causalShape(kernelSize, dilation)))
+      const variables = layer.trainableWeights.map((weight) => weight.read() as tf.Variable)
+      const loss = (f: () => tf.Tensor) => tf.sum(tf.mul(f(), weights)) as tf.Scalar
+      const passGrads = tf.variableGrads(() => loss(() => pass(x)), variables).grads
+      const passDx = tf.grad((input: tf.Tensor) => loss(() => pass(input)))(x)
+      const [dx, dk, db] = tf.grads((input: tf.Tensor, k: tf.Tensor, b: tf.Tensor) =>
+        loss(() => reference(input, k, b))
+      )([x, kernel, bias])
+      const out = pass(x)
+      expect(out.shape).toEqual([batch, steps, groups * filters])
+      expectClose(out.dataSync(), reference(x, kernel, bias).dataSync())
+      expectClose(passDx.dataSync(), dx.dataSync())
+      expectClose(passGrads[variables[0].name].dataSync(), dk.dataSync(), 1e-4)
+      expectClose(passGrads[variables[1].name].dataSync(), db.dataSync(), 1e-4)
+      expect(Math.max(...Array.from(dk.dataSync()).map(Math.abs))).toBeGreaterThan(0.1)
+    })
+  }
+)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { beforeAll, describe, expect, test } from 'vitest'
 import {
   ChannelSpatialAttention,
   DilatedCausalConv1D,
@@ -8,8 +8,8 @@ import {
   TcnResidualBlock,
   TemporalAveragePool
 } from '../../src-main/engine/layers'
-import { maxKeepingAxis } from '../../src-main/engine/layers/grouped-ops'
-import { setGruForm } from '../../src-main/engine/layers/fused-gru'
+import { maxKeepingAxis } from './reference/grouped-ops'
+import { ReferenceGru } from './reference/op-by-op-layers'
 import {
   bidirectionalGru,
   causalConvolution,
@@ -374,13 +374,12 @@ describe.each(backends)('on %s', (backend) => {
     })
   })
 
-  // Both the fused recurrence (what 'auto' picks at these sizes) and the op-by-op one (resetBefore's path).
-  describe.each(['fused', 'ops'] as const)('PytorchGru (%s form)', (form) => {
-    beforeAll(() => setGruForm(form))
-    afterAll(() => setGruForm('auto'))
+  // The layer (its pass, passes/gru-layer.ts) and the op-by-op reference the pass is checked against.
+  describe.each(['pass', 'op-by-op reference'] as const)('PytorchGru (%s)', (form) => {
     const [batch, steps, inputs, units, layers] = [2, 4, 4, 3, 2]
     const build = (returnSequences: boolean) => {
-      const layer = new PytorchGru({ units, numLayers: layers, bidirectional: true, returnSequences })
+      const args = { units, numLayers: layers, bidirectional: true, returnSequences }
+      const layer = form === 'pass' ? new PytorchGru(args) : new ReferenceGru(args)
       layer.build([null, steps, inputs])
       setDeterministicWeights(layer, 40, 0.9)
       return layer
@@ -423,7 +422,7 @@ describe.each(backends)('on %s', (backend) => {
 
     test('reset-before gating gives different numbers', () => {
       const after = build(true)
-      const before = new PytorchGru({ units, numLayers: layers, returnSequences: true, resetBefore: true })
+      const before = new ReferenceGru({ units, numLayers: layers, returnSequences: true, resetBefore: true })
       before.build([null, steps, inputs])
       before.setWeights(after.getWeights())
       const x = tf.tensor(xData, [batch, steps, inputs])

@@ -14,7 +14,7 @@ import {
   type NativeRateModelConfig
 } from '../../src-main/engine/model'
 import { numbers } from './layers-reference'
-import { setGroupedMatMulForm } from '../../src-main/engine/layers'
+import { executionPolicyFor } from '../../src-main/engine/execution-policy'
 
 let directory: string
 beforeAll(async () => {
@@ -259,12 +259,13 @@ describe('model files', () => {
 })
 
 test('counts the kernels of one training step', async () => {
-  const model = buildModel({ kind: 'paper' })
+  // On wasm the passes run each group as a plain 2-D matMul (faster there); count the batched form.
+  const model = buildModel(
+    { kind: 'paper' },
+    { policy: { ...executionPolicyFor('wasm'), plainMatMuls: false } }
+  )
   const labels = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)
-  // On wasm the engine runs each group as a plain 2-D matMul (faster there); count the batched form.
-  setGroupedMatMulForm('batched')
   const count = await countTrainingStepKernels(model, tensorFromNumbers([4, 20, 5], 3), labels)
-  setGroupedMatMulForm('auto')
   expect(count.kernels).toBe(count.byName.reduce((total, entry) => total + entry.count, 0))
   // Forward and backward of 3 grouped blocks need batched matMuls; a per-branch model would need 5x as many.
   const matMuls = count.byName.find((entry) => entry.name === 'BatchMatMul')?.count ?? 0

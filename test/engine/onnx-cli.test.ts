@@ -22,7 +22,7 @@ import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
 import { createServices } from '../../src-main/services/app-services'
 import { ModelStore } from '../../src-main/store/model-store'
-import { NativeOps } from '../../src-main/engine/layers/native-ops'
+import { TensorOps } from '../../src-main/engine/ops/tensor-ops'
 import { OnnxOps } from '../../src-main/engine/onnx/onnx-ops'
 import { backendsPresent } from './backends-present'
 import { createPlantedStudy, type PlantedStudy } from './planted-study'
@@ -38,10 +38,10 @@ async function run(command: CliCommand, argv: string[]): Promise<Record<string, 
   return (await command.run(input)) as Record<string, unknown>
 }
 
-test('the ONNX executor writes every NativeOps operation itself, none through the TensorFlow op names', () => {
-  // Private helpers of NativeOps that build TensorFlow attributes; they are only reached through emit.
+test('the ONNX executor writes every TensorOps operation itself, none through the TensorFlow op names', () => {
+  // Private helpers of TensorOps that build TensorFlow attributes; they are only reached through emit.
   const helpers = new Set(['constructor', 'samePadding', 'convolutionAttributes'])
-  const operations = Object.getOwnPropertyNames(NativeOps.prototype).filter((name) => !helpers.has(name))
+  const operations = Object.getOwnPropertyNames(TensorOps.prototype).filter((name) => !helpers.has(name))
   const own = new Set(Object.getOwnPropertyNames(OnnxOps.prototype))
   expect(operations.filter((name) => !own.has(name))).toEqual([])
   expect(() => (new OnnxOps() as unknown as { emit(op: string): void }).emit('Conv2D')).toThrow(

@@ -5,7 +5,12 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
+import {
+  buildModel,
+  parseModelConfig,
+  type ModelLayers,
+  type PaperModelConfig
+} from '../../src-main/engine/model'
 import { saveModel } from '../../src-main/engine/model-files'
 import {
   exportTorchModel,
@@ -13,7 +18,8 @@ import {
   importTorchModel,
   readSafetensors
 } from '../../src-main/engine/torch'
-import { predictWindows } from '../../src-main/engine/model/predict-windows'
+import { predictWindows } from '../../src-main/engine/inference/predict-windows'
+import { attentionAfterResidual, opByOpLayers, resetBeforeGru } from './reference/variants'
 
 // Debian's torch: the pyenv python3 on PATH has none.
 const python = '/usr/bin/python3'
@@ -56,9 +62,9 @@ describe.skipIf(torchMissing)('parity with the published PyTorch model', () => {
     return largest
   }
 
-  async function predictVariant(debug: PaperModelConfig['debug']): Promise<number[][]> {
-    const config = parseModelConfig({ kind: 'paper', debug }) as PaperModelConfig
-    const model = buildModel(config)
+  async function predictVariant(layers: Partial<ModelLayers>): Promise<number[][]> {
+    const config = parseModelConfig({ kind: 'paper' }) as PaperModelConfig
+    const model = buildModel(config, { layers })
     importPaperWeights(model, config, readSafetensors(weightsFile, readFileSync(weightsFile)), weightsFile)
     const output = model.predict(tf.tensor3d(inputs.windows)) as tf.Tensor
     const rows = (await output.array()) as number[][]
@@ -86,8 +92,19 @@ describe.skipIf(torchMissing)('parity with the published PyTorch model', () => {
     expect(difference).toBeLessThan(1e-4)
   })
 
+  test('model.predict through the passes and through the op-by-op references both reproduce PyTorch', async () => {
+    for (const [name, layers] of [
+      ['passes', {}],
+      ['op-by-op references', opByOpLayers]
+    ] as const) {
+      const difference = maxDifference(await predictVariant(layers), expected.probabilities)
+      console.log(`${name}: largest probability difference from PyTorch ${difference.toExponential(2)}`)
+      expect(difference, name).toBeLessThan(1e-4)
+    }
+  })
+
   test('a GRU with reset-before gating fails parity', async () => {
-    const difference = maxDifference(await predictVariant({ gruResetBefore: true }), expected.probabilities)
+    const difference = maxDifference(await predictVariant(resetBeforeGru), expected.probabilities)
     console.log(
       `reset-before GRU: largest probability difference from PyTorch ${difference.toExponential(2)}`
     )
@@ -95,10 +112,7 @@ describe.skipIf(torchMissing)('parity with the published PyTorch model', () => {
   })
 
   test('attention after the residual sum fails parity', async () => {
-    const difference = maxDifference(
-      await predictVariant({ attentionAfterResidual: true }),
-      expected.probabilities
-    )
+    const difference = maxDifference(await predictVariant(attentionAfterResidual), expected.probabilities)
     console.log(
       `attention after the residual: largest probability difference from PyTorch ${difference.toExponential(2)}`
     )

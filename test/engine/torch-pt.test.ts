@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { importTorchModel, readSafetensors } from '../../src-main/engine/torch'
 import { unpickle, type PickleResolver } from '../../src-main/engine/torch/pickle'
 import { readStateDictFile, readTorchPt } from '../../src-main/engine/torch/torch-pt'
-import { predictWindows } from '../../src-main/engine/model/predict-windows'
+import { predictWindows } from '../../src-main/engine/inference/predict-windows'
 
 // Debian's torch: the pyenv python3 on PATH has none.
 const python = '/usr/bin/python3'

@@ -7,10 +7,10 @@ import { LiveInference, type LiveTick } from '../../src-main/engine/live/live-in
 import { loadLiveModel } from '../../src-main/engine/live/load'
 import { createOnnxLivePredictor } from '../../src-main/engine/onnx/live-predictor'
 import { listBackends } from '../../src-main/engine/backend'
-import type { FastPredictor } from '../../src-main/engine/fast-inference'
+import type { WindowPredictor } from '../../src-main/engine/inference'
 import { loadModel, modelManifestSchema, type ModelManifest } from '../../src-main/engine/model-files'
-import { createNativePredictor } from '../../src-main/engine/native-graph/model-function'
-import { graphFunctionsPresent } from '../../src-main/engine/native-graph/graph-ops'
+import { createGraphPredictor } from '../../src-main/engine/inference/graph-predictor'
+import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import { parseModelConfig } from '../../src-main/engine/model'
 import { predictSession } from '../../src-main/engine/session-inference'
 import { SignalStore } from '../../src-main/store/signal-store'
@@ -119,9 +119,9 @@ describe('live inference gives what session inference gives for the same windows
         await tf.setBackend('tensorflow')
         try {
           const loaded = await loadModel(directory)
-          const native = createNativePredictor(loaded.model)
+          const native = createGraphPredictor(loaded.model)
           expect(native).not.toBeNull()
-          await compareWithStored(directory, loaded.manifest, native as FastPredictor)
+          await compareWithStored(directory, loaded.manifest, native as WindowPredictor)
           loaded.model.dispose()
           const chosen = await loadLiveModel(directory)
           expect(['tensorflow function', 'onnxruntime', 'javascript']).toContain(chosen.path)
@@ -134,7 +134,7 @@ describe('live inference gives what session inference gives for the same windows
     120_000
   )
 
-  async function compareWithStored(directory: string, manifest: ModelManifest, predictor: FastPredictor) {
+  async function compareWithStored(directory: string, manifest: ModelManifest, predictor: WindowPredictor) {
     for (const session of study.listSessions()) {
       const stored = await predictSession(study, directory, session.id, null)
       expect(stored.predictions.length).toBeGreaterThan(15)

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs'
 import { FileFormatError, NotFoundError } from '../../errors'
-import { predictWindows, type WindowPrediction } from '../../engine/model/predict-windows'
+import { predictWindows, type WindowPrediction } from '../../engine/inference/predict-windows'
 import { requireString, stringOption, type CliCommand } from '../command'
 import { isOnnxFile, predictOnnxWindows } from '../../engine/onnx/onnx-predictor'
 import { chooseBackend } from '../study-option'

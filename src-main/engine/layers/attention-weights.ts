@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers'
-import { spatialKernelSize } from './grouped-ops'
+import { spatialKernelSize } from '../passes/channel-spatial-attention'
 import { pytorchUniformInitializer, weightSeed } from './initializers'
 
 export type AddWeight = (name: string, shape: number[], initializer: Initializer) => tf.LayerVariable

@@ -1,21 +1,10 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import { addAttentionWeights, type AttentionWeights } from './attention-weights'
-import { fromGroups, groupedChannelAttention, groupedSpatialAttention, toGroups } from './grouped-ops'
-import { nativeChannelSpatialAttention } from './native-attention'
-
-export type AttentionForm = 'auto' | 'op-by-op'
-
-let attentionForm: AttentionForm = 'auto'
-
-/**
- * 'auto' (the default): on native TensorFlow the whole layer is one tfjs kernel with its own gradient, about
- * 20 native ops forward and 30 backward (native-attention.ts), where the grouped ops are over a hundred tfjs
- * kernels; elsewhere the grouped ops. 'op-by-op' forces the grouped ops everywhere (tests compare the two).
- */
-export function setAttentionForm(value: AttentionForm): void {
-  attentionForm = value
-}
+import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { runPass } from '../executors/run-pass'
+import { attentionPass } from '../passes/channel-spatial-attention'
+import { attentionSetup } from './attention-constants'
 
 export interface ChannelSpatialAttentionArgs extends LayerArgs {
   /** Independent branches; the input's features are G blocks of C channels. Default 1. */
@@ -23,14 +12,20 @@ export interface ChannelSpatialAttentionArgs extends LayerArgs {
   /** hidden units of channel attention = max(1, C // reduction). Default 16. */
   reduction?: number
   seed?: number
+  /** How the layer's pass runs; not saved with the model (a loaded one takes its backend's). */
+  policy?: ExecutionPolicy
 }
 
-/** Channel attention then spatial attention along time, per group: [B, T, G*C] -> [B, T, G*C]. */
+/**
+ * Channel attention then spatial attention along time, per group: [B, T, G*C] -> [B, T, G*C]. The math is
+ * passes/channel-spatial-attention.ts.
+ */
 export class ChannelSpatialAttention extends tf.layers.Layer {
   static className = 'EmohealChannelSpatialAttention'
   readonly groups: number
   readonly reduction: number
   readonly seed?: number
+  private readonly policy?: ExecutionPolicy
   private attention!: AttentionWeights
 
   constructor(args: ChannelSpatialAttentionArgs = {}) {
@@ -38,6 +33,7 @@ export class ChannelSpatialAttention extends tf.layers.Layer {
     this.groups = args.groups ?? 1
     this.reduction = args.reduction ?? 16
     this.seed = args.seed
+    this.policy = args.policy
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -58,25 +54,16 @@ export class ChannelSpatialAttention extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const input = Array.isArray(inputs) ? inputs[0] : inputs
-    if (attentionForm === 'auto' && tf.getBackend() === 'tensorflow') {
-      return nativeChannelSpatialAttention(
-        input,
-        this.attention.channelFirst.read(),
-        this.attention.channelSecond.read(),
-        this.attention.spatial.read(),
-        this.groups
-      )
-    }
-    return tf.tidy(() => {
-      const x = toGroups(input, this.groups)
-      const weighted = groupedChannelAttention(
-        x,
-        this.attention.channelFirst.read(),
-        this.attention.channelSecond.read()
-      )
-      return fromGroups(groupedSpatialAttention(weighted, this.attention.spatial.read()))
-    })
+    const x = Array.isArray(inputs) ? inputs[0] : inputs
+    const [batch, steps, features] = x.shape
+    const { shape, extras } = attentionSetup(batch, steps, this.groups, features / this.groups)
+    const { channelFirst, channelSecond, spatial } = this.attention
+    return runPass(
+      passExecutor(this.policy),
+      attentionPass(shape),
+      [x, channelFirst.read(), channelSecond.read(), spatial.read()],
+      extras
+    )
   }
 
   override getConfig(): tf.serialization.ConfigDict {

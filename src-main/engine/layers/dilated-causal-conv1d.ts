@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
-import { causalShape, fromGroups, groupedConvolution, toGroups } from './grouped-ops'
+import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { runPass } from '../executors/run-pass'
+import { causalConvolutionPass } from '../passes/grouped-convolution'
 import { convolutionInitializer, weightSeed } from './initializers'
 
 export interface DilatedCausalConv1DArgs extends LayerArgs {
@@ -15,6 +17,8 @@ export interface DilatedCausalConv1DArgs extends LayerArgs {
   useBias?: boolean
   /** Seed of the N(0, 0.01) kernel initialisation. */
   seed?: number
+  /** How the layer's pass runs; not saved with the model (a loaded one takes its backend's). */
+  policy?: ExecutionPolicy
 }
 
 /** Dilated causal 1-D convolution, grouped: [B, T, G*Cin] -> [B, T, G*filters]. */
@@ -26,6 +30,7 @@ export class DilatedCausalConv1D extends tf.layers.Layer {
   readonly dilation: number
   readonly useBias: boolean
   readonly seed?: number
+  private readonly policy?: ExecutionPolicy
   private kernel!: tf.LayerVariable
   private bias: tf.LayerVariable | null = null
 
@@ -37,6 +42,7 @@ export class DilatedCausalConv1D extends tf.layers.Layer {
     this.dilation = args.dilation ?? 1
     this.useBias = args.useBias ?? true
     this.seed = args.seed
+    this.policy = args.policy
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -60,14 +66,14 @@ export class DilatedCausalConv1D extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = toGroups(Array.isArray(inputs) ? inputs[0] : inputs, this.groups)
-      const y = groupedConvolution(
+      const x = Array.isArray(inputs) ? inputs[0] : inputs
+      const { groups, kernelSize, dilation, filters } = this
+      const bias = this.bias ? this.bias.read() : tf.zeros([groups, filters])
+      return runPass(passExecutor(this.policy), causalConvolutionPass({ groups, kernelSize, dilation }), [
         x,
         this.kernel.read(),
-        this.bias ? this.bias.read() : null,
-        causalShape(this.kernelSize, this.dilation)
-      )
-      return fromGroups(y)
+        bias
+      ])
     })
   }
 

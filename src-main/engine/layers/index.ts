@@ -1,8 +1,6 @@
 /** Importing this module registers every custom layer for serialization. */
-import './lean-gradients'
 export { DilatedCausalConv1D, type DilatedCausalConv1DArgs } from './dilated-causal-conv1d'
 export { TcnResidualBlock, type TcnResidualBlockArgs } from './tcn-residual-block'
 export { ChannelSpatialAttention, type ChannelSpatialAttentionArgs } from './channel-spatial-attention'
 export { PytorchGru, type PytorchGruArgs } from './pytorch-gru'
 export { LastTimeStep, TemporalAveragePool, type TemporalAveragePoolArgs } from './time-steps'
-export { setGroupedMatMulForm, type GroupedMatMulForm } from './grouped-matmul'

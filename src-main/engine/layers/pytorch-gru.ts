@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
-import { chooseGruForm, gruRecurrence } from './fused-gru'
-import { nativeGruLayer } from './native-gru'
+import { ValidationError } from '../../errors'
+import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { runPass } from '../executors/run-pass'
+import { gruLayerPass } from '../passes/gru-layer'
 import { pytorchUniformInitializer, weightSeed } from './initializers'
-import { useCachedReshapeShapes } from './native-reshape'
 
 export interface PytorchGruArgs extends LayerArgs {
   /** Hidden units per direction. */
@@ -17,12 +18,9 @@ export interface PytorchGruArgs extends LayerArgs {
   returnSequences?: boolean
   /** Dropout between stacked layers, in training only (PyTorch's `dropout` argument). Default 0. */
   dropoutBetweenLayers?: number
-  /**
-   * Debug only: "reset before" gating, n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), as Keras's default GRU.
-   * Exists so that a test can show that PyTorch parity detects the wrong gating.
-   */
-  resetBefore?: boolean
   seed?: number
+  /** How the layers' pass runs; not saved with the model (a loaded one takes its backend's). */
+  policy?: ExecutionPolicy
 }
 
 export interface GruLayerWeights {
@@ -35,17 +33,9 @@ export interface GruLayerWeights {
 }
 
 /**
- * A GRU with PyTorch's semantics (tfjs's GRU has no "reset after" mode): gates r, z, n;
- * r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
- * n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h, h0 = 0.
- * Both directions run as one batched computation; the backward direction reads the time-reversed input.
+ * A stacked, bidirectional GRU with PyTorch's semantics, one pass per layer (passes/gru-layer.ts):
  * [B, T, input] -> [B, T, D*units] or the last step [B, D*units] (PyTorch's out[:, -1, :]).
  */
-/** One step's input projection (x W_ih + b_ih), [D, B, 2U] for the reset and update gates, [D, B, U] for n. */
-interface StepInput {
-  resetUpdate: tf.Tensor
-  candidate: tf.Tensor
-}
 
 export class PytorchGru extends tf.layers.Layer {
   static className = 'EmohealPytorchGru'
@@ -54,19 +44,22 @@ export class PytorchGru extends tf.layers.Layer {
   readonly bidirectional: boolean
   readonly returnSequences: boolean
   readonly dropoutBetweenLayers: number
-  readonly resetBefore: boolean
   readonly seed?: number
+  private readonly policy?: ExecutionPolicy
   private layerWeights: GruLayerWeights[] = []
 
   constructor(args: PytorchGruArgs) {
     super(args)
+    // A model saved with the former debug variant must not load as the real gating.
+    if ((args as { resetBefore?: boolean }).resetBefore)
+      throw new ValidationError(`GRU layer ${this.name}: reset-before gating is a test variant only`, 'model')
     this.units = args.units
     this.numLayers = args.numLayers ?? 1
     this.bidirectional = args.bidirectional ?? true
     this.returnSequences = args.returnSequences ?? false
     this.dropoutBetweenLayers = args.dropoutBetweenLayers ?? 0
-    this.resetBefore = args.resetBefore ?? false
     this.seed = args.seed
+    this.policy = args.policy
   }
 
   get directions(): number {
@@ -118,154 +111,25 @@ export class PytorchGru extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    useCachedReshapeShapes()
     return tf.tidy(() => {
       const training = kwargs['training'] === true
-      let x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D
+      const executor = passExecutor(this.policy)
+      let x = Array.isArray(inputs) ? inputs[0] : inputs
       const last = this.layerWeights.length - 1
       for (const [layer, weights] of this.layerWeights.entries()) {
         if (layer > 0 && training && this.dropoutBetweenLayers > 0)
-          x = tf.dropout(x, this.dropoutBetweenLayers) as tf.Tensor3D
-        const lastStepOnly = layer === last && !this.returnSequences
-        const [batch, steps] = x.shape
-        const form = this.resetBefore
-          ? 'ops'
-          : chooseGruForm(batch, steps, this.units, this.directions, training)
-        const output =
-          form === 'graph'
-            ? nativeGruLayer(
-                x,
-                {
-                  inputKernel: weights.inputKernel.read(),
-                  inputBias: weights.inputBias.read(),
-                  recurrentKernel: weights.recurrentKernel.read(),
-                  recurrentBias: weights.recurrentBias.read()
-                },
-                { lastStepOnly }
-              )
-            : form === 'fused'
-              ? this.runFusedLayer(x, weights, lastStepOnly)
-              : this.runLayer(x, weights, lastStepOnly)
-        if (lastStepOnly) return output
-        x = output as tf.Tensor3D
+          x = tf.dropout(x, this.dropoutBetweenLayers)
+        const { inputKernel, inputBias, recurrentKernel, recurrentBias } = weights
+        x = runPass(executor, gruLayerPass({ lastStepOnly: layer === last && !this.returnSequences }), [
+          x,
+          inputKernel.read(),
+          inputBias.read(),
+          recurrentKernel.read(),
+          recurrentBias.read()
+        ])
       }
       return x
     })
-  }
-
-  /**
-   * One layer with its recurrence fused (see fused-gru.ts): the input projection of every step and both
-   * directions is one matMul here; the recurrence reads the backward direction's rows in reverse (no reverse
-   * here) and adds b_ih itself, summing its gradient too.
-   */
-  private runFusedLayer(x: tf.Tensor3D, weights: GruLayerWeights, lastStepOnly: boolean): tf.Tensor {
-    const { units, directions } = this
-    const [batch, steps, inputSize] = x.shape
-    const perDirection = directions === 2 ? tf.stack([x, x]) : x
-    const projected = tf.matMul(
-      tf.reshape(perDirection, [directions, batch * steps, inputSize]),
-      weights.inputKernel.read()
-    )
-    return gruRecurrence(
-      projected,
-      weights.inputBias.read(),
-      weights.recurrentKernel.read(),
-      weights.recurrentBias.read(),
-      { batch, steps, units, directions, lastStepOnly }
-    )
-  }
-
-  /**
-   * One layer op by op, both directions batched. With lastStepOnly, PyTorch's out[:, -1, :] [B, D*units] is
-   * the forward direction's last state beside the backward direction's first (it has read only the last
-   * step), taken without stacking the sequence: the stack, reverse, concat and slice, and their gradients,
-   * which give every step an output gradient of zeros to add, cost about 30 kernels a training step at 20
-   * steps.
-   */
-  private runLayer(x: tf.Tensor3D, weights: GruLayerWeights, lastStepOnly: boolean): tf.Tensor {
-    const { units, directions } = this
-    const [batch, steps, inputSize] = x.shape
-    // A one-step sequence reads the same forwards and backwards.
-    const backwardInput = steps === 1 ? x : tf.reverse(x, 1)
-    const perDirection = directions === 2 ? tf.stack([x, backwardInput]) : tf.expandDims(x, 0)
-    const projected = tf.add(
-      tf.matMul(tf.reshape(perDirection, [directions, batch * steps, inputSize]), weights.inputKernel.read()),
-      tf.reshape(weights.inputBias.read(), [directions, 1, 3 * units])
-    )
-    // One unstack (its gradient one stack) instead of a slice and a reshape per step.
-    // The reset/update and candidate parts split once for all steps, not once per step (and the gradient's
-    // concat likewise): two unstacks instead of one unstack and T splits.
-    const [resetUpdateParts, newParts] =
-      steps === 1
-        ? tf.split(projected, [2 * units, units], 2).map((part) => [part])
-        : tf
-            .split(tf.reshape(projected, [directions, batch, steps, 3 * units]), [2 * units, units], 3)
-            .map((part) => tf.unstack(part, 2))
-    const recurrentKernel = weights.recurrentKernel.read()
-    const recurrentBias = tf.reshape(weights.recurrentBias.read(), [directions, 1, 3 * units])
-    let state: tf.Tensor | null = null
-    const outputs: tf.Tensor[] = []
-    resetUpdateParts.forEach((inputResetUpdate, step) => {
-      const input = { resetUpdate: inputResetUpdate, candidate: newParts[step] }
-      state = this.resetBefore
-        ? this.stepResetBefore(input, state, recurrentKernel, recurrentBias)
-        : this.step(input, state, recurrentKernel, recurrentBias)
-      outputs.push(state)
-    })
-    if (lastStepOnly) {
-      const final = outputs[outputs.length - 1]
-      if (directions === 1) return tf.reshape(final, [batch, units])
-      const forward = tf.slice(final, [0, 0, 0], [1, batch, units])
-      const backward = tf.slice(outputs[0], [1, 0, 0], [1, batch, units])
-      return tf.reshape(tf.concat([forward, backward], 2), [batch, directions * units])
-    }
-    if (steps === 1) {
-      // [D, B, U] -> [B, 1, D*U] without the stack, unstack, reverse and concat of the general case.
-      const [only] = outputs as tf.Tensor[]
-      const features = directions === 1 ? only : tf.transpose(only, [1, 0, 2])
-      return tf.reshape(features, [batch, 1, directions * units])
-    }
-    const sequence = tf.stack(outputs, 2) as tf.Tensor4D
-    if (directions === 1) return tf.reshape(sequence, [batch, steps, units])
-    const [forward, backward] = tf.unstack(sequence, 0)
-    return tf.concat([forward, tf.reverse(backward, 1)], 2) as tf.Tensor3D
-  }
-
-  /** One step for all directions at once; h0 = 0 saves the first recurrent matMul. */
-  private step(input: StepInput, state: tf.Tensor | null, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
-    const units = this.units
-    const recurrent = state ? tf.add(tf.matMul(state, kernel), bias) : bias
-    const { resetUpdate: inputResetUpdate, candidate: inputNew } = input
-    const [recurrentResetUpdate, recurrentNew] = tf.split(recurrent, [2 * units, units], 2)
-    const gates = tf.sigmoid(tf.add(inputResetUpdate, recurrentResetUpdate))
-    const [reset, update] = tf.split(gates, 2, 2)
-    const candidate = tf.tanh(tf.add(inputNew, tf.mul(reset, recurrentNew)))
-    // h' = (1 - z) n + z h = n + z (h - n)
-    return state
-      ? tf.add(candidate, tf.mul(update, tf.sub(state, candidate)))
-      : tf.sub(candidate, tf.mul(update, candidate))
-  }
-
-  private stepResetBefore(
-    input: StepInput,
-    state: tf.Tensor | null,
-    kernel: tf.Tensor,
-    bias: tf.Tensor
-  ): tf.Tensor {
-    const units = this.units
-    const [directions, batch] = input.candidate.shape
-    const previous = state ?? tf.zeros([directions, batch, units])
-    const [kernelResetUpdate, kernelNew] = tf.split(kernel, [2 * units, units], 2)
-    const [biasResetUpdate, biasNew] = tf.split(bias, [2 * units, units], 2)
-    const { resetUpdate: inputResetUpdate, candidate: inputNew } = input
-    const gates = tf.sigmoid(
-      tf.add(inputResetUpdate, tf.add(tf.matMul(previous, kernelResetUpdate), biasResetUpdate))
-    )
-    const [reset, update] = tf.split(gates, 2, 2)
-    const candidate = tf.tanh(
-      tf.add(inputNew, tf.add(tf.matMul(tf.mul(reset, previous), kernelNew), biasNew))
-    )
-    return tf.add(candidate, tf.mul(update, tf.sub(previous, candidate)))
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -276,7 +140,6 @@ export class PytorchGru extends tf.layers.Layer {
       bidirectional: this.bidirectional,
       returnSequences: this.returnSequences,
       dropoutBetweenLayers: this.dropoutBetweenLayers,
-      resetBefore: this.resetBefore,
       ...(this.seed !== undefined ? { seed: this.seed } : {})
     }
   }

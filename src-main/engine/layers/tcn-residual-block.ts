@@ -1,35 +1,14 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
+import { ValidationError } from '../../errors'
+import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { runPass } from '../executors/run-pass'
+import { tcnBlockPass } from '../passes/tcn-block'
+import { attentionSetup } from './attention-constants'
 import { addAttentionWeights, type AttentionWeights } from './attention-weights'
-import {
-  causalShape,
-  fromGroups,
-  groupedChannelAttention,
-  groupedConvolution,
-  groupedSpatialAttention,
-  toGroups
-} from './grouped-ops'
-import { dropout } from './dropout'
-import { useCachedReshapeShapes } from './native-reshape'
+import { dropoutMask } from './dropout'
 import { convolutionInitializer, weightSeed } from './initializers'
-import { isNativeBackend } from './native-ops'
-import { nativeTcnBlock } from './native-tcn-block'
-
-export type TcnBlockForm = 'auto' | 'op-by-op'
-
-let blockForm: TcnBlockForm = 'auto'
-
-/**
- * 'auto' (the default): on native TensorFlow a block, its in-block attention included, runs as one fused
- * pass with a hand-written backward (native-tcn-block.ts); 'op-by-op' forces the tfjs form everywhere, so that
- * tests can compare the two.
- */
-export function setTcnBlockForm(value: TcnBlockForm): void {
-  blockForm = value
-}
-
-const useNativeBlock = () => blockForm === 'auto' && isNativeBackend()
 
 export interface TcnResidualBlockArgs extends LayerArgs {
   /** Independent branches; the input's features are G blocks of Cin channels. Default 1. */
@@ -44,18 +23,32 @@ export interface TcnResidualBlockArgs extends LayerArgs {
   attention?: boolean
   /** Channel attention's hidden units = max(1, filters // reduction). Default 16. */
   reduction?: number
-  /**
-   * Debug only: apply the attention after ReLU(out + residual) instead of before the residual sum. Exists so
-   * that a test can show that PyTorch parity detects attention in the wrong place.
-   */
-  attentionAfterResidual?: boolean
   seed?: number
+  /** How the block's pass runs; not saved with the model (a loaded one takes its backend's). */
+  policy?: ExecutionPolicy
+}
+
+/**
+ * A dropout mask drawn in group-major order, [G][B*T][F] (the op-by-op block's, test/engine/reference/), and
+ * laid out as [B*T][G*F]: a seeded run draws the same mask on both forms.
+ */
+function groupMajorMask(groups: number, rows: number, outputs: number, rate: number): Float32Array {
+  const drawn = dropoutMask(groups * rows * outputs, rate)
+  if (groups === 1) return drawn
+  const mask = new Float32Array(drawn.length)
+  for (let group = 0; group < groups; group++)
+    for (let row = 0; row < rows; row++)
+      mask.set(
+        drawn.subarray((group * rows + row) * outputs, (group * rows + row + 1) * outputs),
+        (row * groups + group) * outputs
+      )
+  return mask
 }
 
 /**
  * A TCN residual block, grouped: conv -> ReLU -> dropout -> conv -> ReLU -> dropout, [channel and spatial
  * attention], then ReLU(out + residual), the residual through a 1x1 convolution where the channel count
- * changes. [B, T, G*Cin] -> [B, T, G*filters].
+ * changes. [B, T, G*Cin] -> [B, T, G*filters]. The math is passes/tcn-block.ts.
  */
 export class TcnResidualBlock extends tf.layers.Layer {
   static className = 'EmohealTcnResidualBlock'
@@ -66,8 +59,8 @@ export class TcnResidualBlock extends tf.layers.Layer {
   readonly dropout: number
   readonly attention: boolean
   readonly reduction: number
-  readonly attentionAfterResidual: boolean
   readonly seed?: number
+  private readonly policy?: ExecutionPolicy
   private firstKernel!: tf.LayerVariable
   private firstBias!: tf.LayerVariable
   private secondKernel!: tf.LayerVariable
@@ -78,6 +71,12 @@ export class TcnResidualBlock extends tf.layers.Layer {
 
   constructor(args: TcnResidualBlockArgs) {
     super(args)
+    // A model saved with the former debug variant must not load as the published block.
+    if ((args as { attentionAfterResidual?: boolean }).attentionAfterResidual)
+      throw new ValidationError(
+        `TCN block ${this.name}: attention after the residual is a test variant only`,
+        'model'
+      )
     this.groups = args.groups ?? 1
     this.filters = args.filters
     this.kernelSize = args.kernelSize
@@ -85,8 +84,8 @@ export class TcnResidualBlock extends tf.layers.Layer {
     this.dropout = args.dropout ?? 0
     this.attention = args.attention ?? false
     this.reduction = args.reduction ?? 16
-    this.attentionAfterResidual = args.attentionAfterResidual ?? false
     this.seed = args.seed
+    this.policy = args.policy
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -135,55 +134,40 @@ export class TcnResidualBlock extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
-    useCachedReshapeShapes()
     return tf.tidy(() => {
-      const training = kwargs['training'] === true
-      // The debug variant with attention after the residual sum stays op by op.
+      const x = Array.isArray(inputs) ? inputs[0] : inputs
+      const rate = kwargs['training'] === true ? this.dropout : 0
+      const [batch, steps] = x.shape
+      const { groups, filters } = this
+      const weights = [this.firstKernel, this.firstBias, this.secondKernel, this.secondBias]
+      if (this.downsampleKernel && this.downsampleBias)
+        weights.push(this.downsampleKernel, this.downsampleBias)
       const attention = this.attentionWeights
-      if (!(attention && this.attentionAfterResidual) && useNativeBlock()) {
-        return nativeTcnBlock(
-          Array.isArray(inputs) ? inputs[0] : inputs,
-          {
-            firstKernel: this.firstKernel.read(),
-            firstBias: this.firstBias.read(),
-            secondKernel: this.secondKernel.read(),
-            secondBias: this.secondBias.read(),
-            downsampleKernel: this.downsampleKernel?.read() ?? null,
-            downsampleBias: this.downsampleBias?.read() ?? null,
-            attention: attention
-              ? [attention.channelFirst.read(), attention.channelSecond.read(), attention.spatial.read()]
-              : null
-          },
-          {
-            groups: this.groups,
-            kernelSize: this.kernelSize,
-            dilation: this.dilation,
-            dropout: training ? this.dropout : 0
-          }
-        )
-      }
-      const x = toGroups(Array.isArray(inputs) ? inputs[0] : inputs, this.groups)
-      const shape = causalShape(this.kernelSize, this.dilation)
-      let out: tf.Tensor4D = tf.relu(
-        groupedConvolution(x, this.firstKernel.read(), this.firstBias.read(), shape)
+      if (attention) weights.push(attention.channelFirst, attention.channelSecond, attention.spatial)
+      const masks =
+        rate > 0
+          ? [0, 1].map(() =>
+              tf.tensor(groupMajorMask(groups, batch * steps, filters, rate), [
+                1,
+                batch,
+                steps,
+                groups * filters
+              ])
+            )
+          : []
+      const setup = attention ? attentionSetup(batch, steps, groups, filters) : null
+      const pass = tcnBlockPass(
+        { groups, kernelSize: this.kernelSize, dilation: this.dilation, dropout: rate },
+        this.downsampleKernel !== null,
+        setup?.shape ?? null
       )
-      if (training && this.dropout > 0) out = dropout(out, this.dropout) as tf.Tensor4D
-      out = tf.relu(groupedConvolution(out, this.secondKernel.read(), this.secondBias.read(), shape))
-      if (training && this.dropout > 0) out = dropout(out, this.dropout) as tf.Tensor4D
-      if (this.attentionWeights && !this.attentionAfterResidual) out = this.attend(out, this.attentionWeights)
-      const residual =
-        this.downsampleKernel && this.downsampleBias
-          ? groupedConvolution(x, this.downsampleKernel.read(), this.downsampleBias.read(), causalShape(1, 1))
-          : x
-      out = tf.relu(tf.add(out, residual)) as tf.Tensor4D
-      if (this.attentionWeights && this.attentionAfterResidual) out = this.attend(out, this.attentionWeights)
-      return fromGroups(out)
+      return runPass(
+        passExecutor(this.policy),
+        pass,
+        [x, ...weights.map((weight) => weight.read())],
+        [...masks, ...(setup?.extras ?? [])]
+      )
     })
-  }
-
-  private attend(x: tf.Tensor4D, weights: AttentionWeights): tf.Tensor4D {
-    const weighted = groupedChannelAttention(x, weights.channelFirst.read(), weights.channelSecond.read())
-    return groupedSpatialAttention(weighted, weights.spatial.read())
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -196,7 +180,6 @@ export class TcnResidualBlock extends tf.layers.Layer {
       dropout: this.dropout,
       attention: this.attention,
       reduction: this.reduction,
-      attentionAfterResidual: this.attentionAfterResidual,
       ...(this.seed !== undefined ? { seed: this.seed } : {})
     }
   }

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../errors'
-import type { FastPredictor } from '../fast-inference'
+import type { WindowPredictor } from '../inference'
 import type { ModelManifest } from '../model-files'
 import { normalizationFor, windowOptionsOf } from '../session-inference'
 import { normalizeInputs, type ChannelStats } from '../windows/normalize'
@@ -42,7 +42,7 @@ export type LiveTick = LivePrediction | LiveSkip
 
 export interface LiveInferenceOptions {
   manifest: ModelManifest
-  predictor: FastPredictor
+  predictor: WindowPredictor
   modelId: number | null
   /** Every stream the source will push; those the model reads must be among them. */
   streams: LiveStreamInfo[]

@@ -7,7 +7,7 @@ import type { ModelRecord } from '../../store/model-store'
 import { systemClock, type LiveClock } from './clock'
 import { DISPLAY_HZ, DisplayDecimator } from './decimate'
 import { LiveInference, type LiveTick } from './live-inference'
-import type { FastPredictor } from '../fast-inference'
+import type { WindowPredictor } from '../inference'
 import type { ModelManifest } from '../model-files'
 import { loadLiveModel } from './load'
 
@@ -167,7 +167,7 @@ export class LiveService {
 
   private createInference(
     manifest: ModelManifest,
-    predictor: FastPredictor,
+    predictor: WindowPredictor,
     model: ModelRecord,
     source: LiveSource,
     liveId: number,

@@ -3,16 +3,6 @@ import { z } from 'zod'
 /** The channels of the published input, in the published order (acc_mag = sqrt(x² + y² + z²)). */
 export const paperChannels = ['hr', 'eda', 'temp', 'bvp', 'acc_mag'] as const
 
-/** Debug switches that build a deliberately wrong variant, so that tests can show parity detects it. */
-export const debugSchema = z
-  .object({
-    /** Keras-style "reset before" gating instead of PyTorch's "reset after". */
-    gruResetBefore: z.boolean().default(false),
-    /** Attention after ReLU(out + residual) instead of before the residual sum. */
-    attentionAfterResidual: z.boolean().default(false)
-  })
-  .partial()
-
 /** The published EmoHeal ("TCN+CA-SA+GRU"): 213,811 parameters with these defaults. */
 export const paperModelSchema = z.object({
   kind: z.literal('paper'),
@@ -27,8 +17,7 @@ export const paperModelSchema = z.object({
   gruUnits: z.number().int().positive().default(64),
   gruLayers: z.number().int().positive().default(2),
   finalDropout: z.number().min(0).max(0.95).default(0.3),
-  classes: z.number().int().min(2).default(2),
-  debug: debugSchema.optional()
+  classes: z.number().int().min(2).default(2)
 })
 
 export const sensorSchema = z.object({
@@ -65,8 +54,7 @@ export const nativeRateModelSchema = z.object({
   gruUnits: z.number().int().positive().default(32),
   gruLayers: z.number().int().positive().default(1),
   finalDropout: z.number().min(0).max(0.95).default(0.3),
-  classes: z.number().int().min(2).default(2),
-  debug: debugSchema.optional()
+  classes: z.number().int().min(2).default(2)
 })
 
 export const modelConfigSchema = z.discriminatedUnion('kind', [paperModelSchema, nativeRateModelSchema])

@@ -1,5 +1,6 @@
 export * from './config'
-export { buildModel, parseModelConfig, type BuildModelOptions } from './build-model'
+export { buildModel, parseModelConfig } from './build-model'
+export type { BuildModelOptions, ModelLayers } from './model-layers'
 export { buildPaperModel, paperLayerNames } from './paper-model'
 export {
   buildNativeRateModel,
@@ -11,4 +12,3 @@ export {
 export { logitsModel } from './logits'
 export { countTrainingStepKernels, countInferenceKernels, type KernelCount } from './kernel-count'
 export { validateWindows, type WindowsInput } from './window-input'
-export { predictWindows, type WindowPrediction } from './predict-windows'

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../../errors'
-import { ChannelSpatialAttention, PytorchGru, TcnResidualBlock, TemporalAveragePool } from '../layers'
+import { ChannelSpatialAttention, TemporalAveragePool } from '../layers'
+import { modelLayers, type BuildModelOptions } from './model-layers'
 import { pytorchUniformInitializer, weightSeed } from '../layers/initializers'
 import type { NativeRateModelConfig, Sensor } from './config'
 
@@ -56,7 +57,12 @@ export function fusionSteps(config: NativeRateModelConfig): number {
  * spatial attention), each pooled to a common length and concatenated on features, then a BiGRU, dropout and a
  * dense softmax. Inputs, one per sensor in config order: [B, rateHz * windowSeconds, channels].
  */
-export function buildNativeRateModel(config: NativeRateModelConfig, seed?: number): tf.LayersModel {
+export function buildNativeRateModel(
+  config: NativeRateModelConfig,
+  options: BuildModelOptions = {}
+): tf.LayersModel {
+  const { seed, policy } = options
+  const layers = modelLayers(options)
   const commonSteps = fusionSteps(config)
   const inputs = new Map<string, tf.SymbolicTensor>()
   for (const sensor of config.sensors) {
@@ -77,25 +83,27 @@ export function buildNativeRateModel(config: NativeRateModelConfig, seed?: numbe
             .apply(groupInputs) as tf.SymbolicTensor)
     const groups = group.sensors.length
     config.dilations.forEach((dilation, index) => {
-      x = new TcnResidualBlock({
-        name: `${prefix}_tcn_block_${index}`,
-        groups,
-        filters: config.filters,
-        kernelSize: config.kernelSize,
-        dilation,
-        dropout: config.dropout,
-        attention: config.attention === 'in-block',
-        reduction: config.attentionReduction,
-        attentionAfterResidual: config.debug?.attentionAfterResidual ?? false,
-        seed: weightSeed(seed, 100 * (groupIndex + 1) + index)
-      }).apply(x) as tf.SymbolicTensor
+      x = layers
+        .tcnBlock({
+          name: `${prefix}_tcn_block_${index}`,
+          groups,
+          filters: config.filters,
+          kernelSize: config.kernelSize,
+          dilation,
+          dropout: config.dropout,
+          attention: config.attention === 'in-block',
+          reduction: config.attentionReduction,
+          seed: weightSeed(seed, 100 * (groupIndex + 1) + index)
+        })
+        .apply(x) as tf.SymbolicTensor
     })
     if (config.attention === 'after-tcn') {
       x = new ChannelSpatialAttention({
         name: `${prefix}_attention`,
         groups,
         reduction: config.attentionReduction,
-        seed: weightSeed(seed, 100 * (groupIndex + 1) + 50)
+        seed: weightSeed(seed, 100 * (groupIndex + 1) + 50),
+        policy
       }).apply(x) as tf.SymbolicTensor
     }
     return new TemporalAveragePool({ name: `${prefix}_pool`, steps: commonSteps }).apply(
@@ -106,14 +114,15 @@ export function buildNativeRateModel(config: NativeRateModelConfig, seed?: numbe
     pooled.length === 1
       ? pooled[0]
       : (tf.layers.concatenate({ axis: -1, name: 'fusion' }).apply(pooled) as tf.SymbolicTensor)
-  x = new PytorchGru({
-    name: 'gru',
-    units: config.gruUnits,
-    numLayers: config.gruLayers,
-    bidirectional: true,
-    resetBefore: config.debug?.gruResetBefore ?? false,
-    seed: weightSeed(seed, 1)
-  }).apply(x) as tf.SymbolicTensor
+  x = layers
+    .gru({
+      name: 'gru',
+      units: config.gruUnits,
+      numLayers: config.gruLayers,
+      bidirectional: true,
+      seed: weightSeed(seed, 1)
+    })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers.dropout({ rate: config.finalDropout, name: 'final_dropout' }).apply(x) as tf.SymbolicTensor
   x = tf.layers
     .dense({

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
-import { LastTimeStep, PytorchGru, TcnResidualBlock } from '../layers'
+import { LastTimeStep } from '../layers'
+import { modelLayers, type BuildModelOptions } from './model-layers'
 import { pytorchUniformInitializer, weightSeed } from '../layers/initializers'
 import { paperChannels, type PaperModelConfig } from './config'
 
@@ -29,24 +30,27 @@ function linear(name: string, inputUnits: number, units: number, seed: number | 
  * attention inside every block, the last step of each fused through Linear 128 -> ReLU -> Linear 125, a 2-layer
  * BiGRU over that sequence of length 1, dropout, Linear -> softmax. Input [B, steps, 5] in `paperChannels` order.
  */
-export function buildPaperModel(config: PaperModelConfig, seed?: number): tf.LayersModel {
+export function buildPaperModel(config: PaperModelConfig, options: BuildModelOptions = {}): tf.LayersModel {
+  const { seed } = options
+  const layers = modelLayers(options)
   const groups = paperChannels.length
   const branchFeatures = groups * config.filters
   const input = tf.input({ shape: [config.steps, groups], name: paperLayerNames.input })
   let x: tf.SymbolicTensor = input
   config.dilations.forEach((dilation, index) => {
-    x = new TcnResidualBlock({
-      name: paperLayerNames.block(index),
-      groups,
-      filters: config.filters,
-      kernelSize: config.kernelSize,
-      dilation,
-      dropout: config.dropout,
-      attention: true,
-      reduction: config.attentionReduction,
-      attentionAfterResidual: config.debug?.attentionAfterResidual ?? false,
-      seed: weightSeed(seed, 100 + index)
-    }).apply(x) as tf.SymbolicTensor
+    x = layers
+      .tcnBlock({
+        name: paperLayerNames.block(index),
+        groups,
+        filters: config.filters,
+        kernelSize: config.kernelSize,
+        dilation,
+        dropout: config.dropout,
+        attention: true,
+        reduction: config.attentionReduction,
+        seed: weightSeed(seed, 100 + index)
+      })
+      .apply(x) as tf.SymbolicTensor
   })
   x = new LastTimeStep({ name: 'last_step' }).apply(x) as tf.SymbolicTensor
   x = linear(paperLayerNames.fusionFirst, branchFeatures, config.fusionUnits, seed, 0).apply(
@@ -59,14 +63,15 @@ export function buildPaperModel(config: PaperModelConfig, seed?: number): tf.Lay
   x = tf.layers
     .reshape({ targetShape: [1, branchFeatures], name: 'fusion_sequence' })
     .apply(x) as tf.SymbolicTensor
-  x = new PytorchGru({
-    name: paperLayerNames.gru,
-    units: config.gruUnits,
-    numLayers: config.gruLayers,
-    bidirectional: true,
-    resetBefore: config.debug?.gruResetBefore ?? false,
-    seed: weightSeed(seed, 200)
-  }).apply(x) as tf.SymbolicTensor
+  x = layers
+    .gru({
+      name: paperLayerNames.gru,
+      units: config.gruUnits,
+      numLayers: config.gruLayers,
+      bidirectional: true,
+      seed: weightSeed(seed, 200)
+    })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers.dropout({ rate: config.finalDropout, name: 'final_dropout' }).apply(x) as tf.SymbolicTensor
   x = linear(paperLayerNames.logits, 2 * config.gruUnits, config.classes, seed, 4).apply(
     x

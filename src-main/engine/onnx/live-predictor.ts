@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { FastPredictor } from '../fast-inference'
+import type { WindowPredictor } from '../inference'
 import type { ModelManifest } from '../model-files'
 import { buildOnnxGraph } from './model-graph'
 import { encodeOnnxModel } from './onnx-proto'
@@ -27,7 +27,7 @@ interface BindingModule {
 }
 
 export interface OnnxLivePredictor {
-  predictor: FastPredictor
+  predictor: WindowPredictor
   release: () => void
 }
 

@@ -1,5 +1,5 @@
 import { float16Bits } from '../edge-export'
-import { NativeOps, type ConvolutionGeometry, type Operand } from '../layers/native-ops'
+import { TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,
   type OnnxAttribute,
@@ -9,7 +9,7 @@ import {
 } from './onnx-proto'
 
 /**
- * Records NativeOps operations as ONNX nodes (opset 17, the default domain only), so that an exported model is
+ * Records TensorOps operations as ONNX nodes (opset 17, the default domain only), so that an exported model is
  * the layers' own forward passes and not a second description of them. Every public operation is written here
  * in ONNX terms; none goes through the TensorFlow op names of `emit`, which this executor refuses.
  *
@@ -108,7 +108,7 @@ export function evaluateEinsum(equation: string, a: DenseTensor, b: DenseTensor)
 /** ONNX's lowest int64, the end of a slice that runs backwards to the start. */
 const int64Min = -(2 ** 63)
 
-export class OnnxOps extends NativeOps<OnnxOperand> {
+export class OnnxOps extends TensorOps<OnnxOperand> {
   readonly nodes: OnnxNode[] = []
   readonly initializers: OnnxTensor[] = []
   private readonly constants = new Map<string, OnnxOperand>()

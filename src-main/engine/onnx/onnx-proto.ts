@@ -1,4 +1,4 @@
-import { ProtoWriter } from '../native-graph/proto'
+import { ProtoWriter } from '../executors/function-def'
 
 /**
  * The ONNX messages an exported model needs (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,

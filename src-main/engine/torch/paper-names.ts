@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { FileFormatError } from '../../errors'
 import { attentionHiddenUnits } from '../layers/attention-weights'
-import { spatialKernelSize } from '../layers/grouped-ops'
+import { spatialKernelSize } from '../passes/channel-spatial-attention'
 import { paperChannels, type PaperModelConfig } from '../model/config'
 import { paperLayerNames } from '../model/paper-model'
 import type { NamedTensor } from './safetensors'

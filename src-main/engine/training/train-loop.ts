@@ -1,4 +1,4 @@
-import { FusedAdam } from './fused-adam'
+import { FlatAdam } from './flat-adam'
 import * as tf from '@tensorflow/tfjs'
 import { CancelledError } from '../../errors'
 import { logitsModel } from '../model/logits'
@@ -135,8 +135,8 @@ export async function trainModel(
 ): Promise<TrainingResult> {
   const logits = logitsModel(model)
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable)
-  // One fused update over all weights: ~12 kernels per step instead of ~480 (see fused-adam.ts).
-  const optimizer = new FusedAdam(variables, {
+  // One update over all weights as one flat vector: ~12 kernels per step instead of ~480 (see flat-adam.ts).
+  const optimizer = new FlatAdam(variables, {
     learningRate: options.learningRate,
     weightDecay: options.weightDecay
   })

@@ -1,1 +1,0 @@
-export { createFastPredictor, type FastPredictor } from './predictor'

@@ -1,0 +1,29 @@
+import type * as tf from '@tensorflow/tfjs'
+import type { ExecutionPolicy } from '../execution-policy'
+import { PytorchGru, TcnResidualBlock, type PytorchGruArgs, type TcnResidualBlockArgs } from '../layers'
+
+export interface BuildModelOptions {
+  /** Seeds every weight initialisation, for reproducible runs. */
+  seed?: number
+  /** How the layers' passes run (executionPolicyFor(backend) where the backend is chosen); default: the backend in use's. */
+  policy?: ExecutionPolicy
+  /**
+   * Replaces the TCN block or the GRU by another layer of the same weights (the tests' op-by-op references
+   * and parity-only variants); the production layers by default.
+   */
+  layers?: Partial<ModelLayers>
+}
+
+export interface ModelLayers {
+  tcnBlock: (args: TcnResidualBlockArgs) => tf.layers.Layer
+  gru: (args: PytorchGruArgs) => tf.layers.Layer
+}
+
+/** The layers a builder makes, with the policy given to each. */
+export function modelLayers(options: BuildModelOptions): ModelLayers {
+  const { policy, layers } = options
+  return {
+    tcnBlock: layers?.tcnBlock ?? ((args) => new TcnResidualBlock({ ...args, policy })),
+    gru: layers?.gru ?? ((args) => new PytorchGru({ ...args, policy }))
+  }
+}

@@ -1,5 +1,0 @@
-export * from './train-loop'
-export { Random, withSeededMathRandom } from './random'
-export { PlateauSchedule, EarlyStopping } from './schedule'
-export { weightedCrossEntropy, balancedClassWeights } from './loss'
-export { windowTensors, inputTensors, disposeWindowTensors, type WindowTensors } from './tensors'
