@@ -592,6 +592,10 @@ export class OnnxOps extends TensorOps<OnnxOperand> {
     return this.inferenceOnly('convolveInputGradient')
   }
 
+  override convolveGroupedFilterGradient(): OnnxOperand {
+    return this.inferenceOnly('convolveGroupedFilterGradient')
+  }
+
   override convolveFilterGradient(): OnnxOperand {
     return this.inferenceOnly('convolveFilterGradient')
   }
