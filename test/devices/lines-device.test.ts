@@ -101,7 +101,8 @@ describe.skipIf(skip !== null)('line device over a pty pair', () => {
     expect(stream.channels).toEqual(channels)
     expect(description.info.channelsFrom).toBe('header')
     expect(description.info.rate).toBe('measured')
-    expect(relativeError(stream.rateHz, 100)).toBeLessThan(0.03)
+    // A one-second count against the emulator's timers, which lag by a few lines on a loaded machine.
+    expect(relativeError(stream.rateHz, 100)).toBeLessThan(0.05)
 
     const collected = new Collected()
     await device.start(collected.sink)
