@@ -8,6 +8,7 @@ import { trainingPresets, type PresetDefaults } from '../ipc/contract/presets'
 import type { StudyStore } from '../store/study-store'
 import { paperAugmentation, type AugmentOptions } from './augment'
 import { useBackend } from './backend'
+import { executionPolicyFor } from './execution-policy'
 import { evaluate, type EvaluationResult } from './evaluation/evaluate'
 import {
   prepareTraining,
@@ -270,6 +271,7 @@ export async function runTraining(
   const started = Date.now()
   const resolved = resolveRun(request)
   const backend = await useBackend(resolved.backend)
+  const policy = executionPolicyFor(backend.name)
   const progress = (
     fields: Partial<Omit<TrainProgress, 'runId'>> & { phase: TrainProgress['phase']; message: string }
   ) => hooks.onProgress?.({ ...emptyProgress, ...fields })
@@ -294,6 +296,7 @@ export async function runTraining(
     },
     {
       signal: hooks.signal,
+      policy,
       onProgress: (p) => {
         foldCount.value = Math.max(foldCount.value, p.fold + 1)
         progress({
@@ -311,6 +314,7 @@ export async function runTraining(
     progress({ phase: 'final', message: 'training the final model on every window' })
     const { trained, normalization } = await trainFinalModel(set, resolved.settings, {
       signal: hooks.signal,
+      policy,
       onProgress: (p) => progress({ ...p, phase: 'final', message: `final model, epoch ${p.epoch + 1}` })
     })
     try {

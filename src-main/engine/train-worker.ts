@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads'
 import { serializeError } from '../errors'
 import { StudyStore } from '../store/study-store'
 import { useBackend } from './backend'
+import { executionPolicyFor } from './execution-policy'
 import { runFold } from './evaluation/fold-runner'
 import { runTraining } from './run-training'
 import type { FoldReply, RunReply, WorkerRequest } from './training/worker-messages'
@@ -27,6 +28,7 @@ if (port) {
         post({ type: 'backend', ...choice })
         const result = await runFold(message.task, {
           signal,
+          policy: executionPolicyFor(choice.name),
           onProgress: (progress) => post({ type: 'progress', progress })
         })
         return { type: 'result', result }

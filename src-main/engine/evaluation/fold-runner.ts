@@ -20,6 +20,7 @@ import { applyNormalization, fitNormalization, type NormalizationStats } from '.
 import type { InputShape, Window } from '../windows/types'
 import { LogisticRegression, majorityClass, windowFeatures } from './baselines'
 import { argMax, classificationMetrics } from './metrics'
+import type { ExecutionPolicy } from '../execution-policy'
 
 /** Everything about how one model (or ensemble) is trained, shared by every fold. */
 export interface TrainingSettings {
@@ -74,6 +75,8 @@ export interface FoldProgress extends TrainingProgress {
 export interface FoldHooks {
   onProgress?: (progress: FoldProgress) => void
   signal?: AbortSignal
+  /** How the layers run (TrainingHooks.policy). */
+  policy?: ExecutionPolicy
 }
 
 function seedOf(settings: TrainingSettings, ...parts: number[]): number | undefined {
@@ -136,7 +139,7 @@ export async function trainOne(
         )
       : new Array<number>(classes).fill(1)
   return withSeededMathRandom(seed, async () => {
-    const model = buildModel(settings.modelConfig, { seed })
+    const model = buildModel(settings.modelConfig, { seed, policy: hooks.policy })
     const train = windowTensors(fit, shapes)
     const held = validation.length ? windowTensors(validation, shapes) : null
     try {
@@ -216,6 +219,7 @@ export function trainFoldMember(
     seedOf(task.settings, task.index, member),
     {
       signal: hooks.signal,
+      policy: hooks.policy,
       onProgress: (progress) =>
         hooks.onProgress?.({ ...progress, fold: task.index, member, members: task.settings.ensemble })
     }

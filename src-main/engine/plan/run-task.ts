@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { writeDirectoryAtomically } from '../../files/atomic-directory'
 import { serializeError } from '../../errors'
 import { useBackend } from '../backend'
+import { executionPolicyFor } from '../execution-policy'
 import { foldTasks } from '../evaluation/evaluate'
 import { prepareFold, trainFoldMember, type TrainedModel } from '../evaluation/fold-runner'
 import { modelArtifacts, modelDirectoryFiles, modelManifest } from '../model-files'
@@ -112,7 +113,10 @@ export async function runPlanTask(
   try {
     const backend = await useBackend(point.request.backend, { threads: options.threads })
     const set = (await loadPlanWindows(loaded))[point.windowSet]
-    const { trained, normalization, counts } = await trainTask(point, set, task, options)
+    const { trained, normalization, counts } = await trainTask(point, set, task, {
+      ...options,
+      policy: executionPolicyFor(backend.name)
+    })
     try {
       const finished = new Date()
       const result: TaskResult = {

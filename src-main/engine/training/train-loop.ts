@@ -1,6 +1,7 @@
 import { FlatAdam } from './flat-adam'
 import * as tf from '@tensorflow/tfjs'
 import { CancelledError } from '../../errors'
+import type { ExecutionPolicy } from '../execution-policy'
 import { logitsModel } from '../model/logits'
 import { weightedCrossEntropy } from './loss'
 import { Random } from './random'
@@ -76,6 +77,11 @@ export interface TrainingResult {
 export interface TrainingHooks {
   onProgress?: (progress: TrainingProgress) => void
   signal?: AbortSignal
+  /**
+   * How the model's layer passes run: the policy of the backend the run chose (execution-policy.ts), handed
+   * to the model builder; the backend in use's when absent.
+   */
+  policy?: ExecutionPolicy
 }
 
 const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve))
