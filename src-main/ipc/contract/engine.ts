@@ -284,6 +284,8 @@ export interface TrainResultsView {
   parameterCount: number
   modelDirectory: string | null
   seconds: number
+  /** A run merged from a training plan (`emoheal train merge`): where it came from and where its tasks ran. */
+  plan?: { directory: string; point: string; tasks: number; taskSeconds: number; hosts: string[] }
 }
 
 export interface PredictionView {
