@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../errors'
 import type { StudyStore } from '../store/study-store'
-import { manifestWindowsOf, type ModelManifest } from './model-files'
+import type { ModelManifest } from './model-files'
+import { windowOptionsOf } from './session-inference'
 import { nativeRateInputShapes } from './model/native-rate-model'
 import { inputTensors } from './training/tensors'
 import { extractWindows } from './windows/extract'
 import { normalizeInputs } from './windows/normalize'
-import type { WindowOptions } from './windows/types'
 
 /** Windows to compare a model and its quantized copy on: one tensor per model input, labels where known. */
 export interface EvaluationInputs {
@@ -43,23 +43,9 @@ export function randomEvaluationInputs(manifest: ModelManifest, count: number, s
   return { inputs, labels: null, description: `${count} random windows, N(0, 1), seed ${seed}` }
 }
 
-/** The window settings the model was trained with, as the trainer records them in the manifest. */
-export function windowOptionsOfManifest(manifest: ModelManifest): Partial<WindowOptions> {
-  const windows = manifestWindowsOf(manifest)
-  const config = manifest.config
-  return {
-    preset: config.kind === 'paper' ? 'paper' : 'native',
-    target: windows.target,
-    labelSource: windows.labelSource,
-    threshold: windows.threshold,
-    windowMs: config.kind === 'native-rate' ? config.windowSeconds * 1000 : windows.windowMs,
-    ...(config.kind === 'paper' ? { points: config.steps } : { sensors: config.sensors })
-  }
-}
-
 /** The labelled windows of a study, prepared as the model's training prepared them (its normalization). */
 export function studyEvaluationInputs(study: StudyStore, manifest: ModelManifest): EvaluationInputs {
-  const options = windowOptionsOfManifest(manifest)
+  const options = windowOptionsOf(manifest)
   const set = extractWindows(study, options)
   if (set.windows.length === 0) {
     const { missingSignal, gapped, unlabelled } = set.dropped

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { ValidationError } from '../../errors'
 import { writeDirectoryAtomically } from '../../files/atomic-directory'
 import type { StudyStore } from '../../store/study-store'
-import { windowOptionsOfManifest } from '../edge-comparison'
+import { windowOptionsOf } from '../session-inference'
 import type { ModelManifest } from '../model-files'
 import { Random } from '../training/random'
 import { extractWindows, sessionWindowsAt } from '../windows/extract'
@@ -65,7 +65,7 @@ function evaluationWindows(
   study?: StudyStore
 ): EvaluationWindows {
   if (study) {
-    const options = windowOptionsOfManifest(manifest)
+    const options = windowOptionsOf(manifest)
     const set = extractWindows(study, options)
     const sensors = streams.map((stream) => ({
       name: stream.name,
