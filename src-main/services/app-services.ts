@@ -61,7 +61,9 @@ export function createServices(context: AppContext, options: ServiceOptions = {}
     // A model loaded while the backends are probed fails: the engine is set up first.
     prepareEngine: () => engine.backends()
   })
-  const signals = new SignalServices(context, new OverlayWorker())
+  // One worker thread for the viewer's filters: the Annotate overlays and the Labels table's features.
+  const filters = new OverlayWorker()
+  const signals = new SignalServices(context, filters)
   return {
     engine,
     models,
@@ -69,7 +71,7 @@ export function createServices(context: AppContext, options: ServiceOptions = {}
     live,
     recording,
     signals,
-    features: new SessionFeatureCache(),
+    features: new SessionFeatureCache(8, filters),
     async stop() {
       await recording.stop()
       live.stop()

@@ -5,26 +5,33 @@ import { defaultWorkerPath } from '../engine/evaluation/worker-path'
 import { EmohealError, NotFoundError, type SerializedError } from '../errors'
 import type { OverlayKind } from '../ipc/contract'
 import { computeOverlays, type Derived, type OverlayStreamInput } from './overlay-compute'
+import { prepareFeatures, type FeatureStreams, type PreparedFeatures } from './window-features'
 
 export type OverlayResults = Partial<Record<OverlayKind, Derived>>
 
-/** Where the overlays of a stream are computed: a worker thread in the app, this thread where that is wanted. */
+/**
+ * Where the filters behind the viewer run: a stream's overlays, and a session's filtered streams for the label
+ * windows' features. A worker thread in the app, this thread where that is wanted.
+ */
 export interface OverlayComputer {
   compute(stream: OverlayStreamInput, kinds: readonly OverlayKind[]): Promise<OverlayResults>
+  features(streams: FeatureStreams): Promise<PreparedFeatures>
   close(): Promise<void>
 }
 
-export interface OverlayJob {
-  id: number
-  stream: OverlayStreamInput
-  kinds: readonly OverlayKind[]
-}
+export type OverlayJob =
+  | { id: number; task: 'overlays'; stream: OverlayStreamInput; kinds: readonly OverlayKind[] }
+  | { id: number; task: 'features'; streams: FeatureStreams }
 
-export type OverlayReply = { id: number; results: OverlayResults } | { id: number; error: SerializedError }
+export type OverlayReply =
+  | { id: number; results: OverlayResults }
+  | { id: number; prepared: PreparedFeatures }
+  | { id: number; error: SerializedError }
 
 /** On this thread: for tools that run one computation and exit, and for tests of the service's logic. */
 export const inThreadOverlays: OverlayComputer = {
   compute: async (stream, kinds) => computeOverlays(stream, kinds),
+  features: async (streams) => prepareFeatures(streams),
   close: async () => {}
 }
 
@@ -46,19 +53,32 @@ export class OverlayWorker implements OverlayComputer {
   private nextId = 1
   private readonly pending = new Map<
     number,
-    { resolve: (r: OverlayResults) => void; reject: (e: Error) => void }
+    { resolve: (reply: OverlayReply) => void; reject: (e: Error) => void }
   >()
 
   constructor(private readonly path: () => string = overlayWorkerPath) {}
 
-  compute(stream: OverlayStreamInput, kinds: readonly OverlayKind[]): Promise<OverlayResults> {
+  async compute(stream: OverlayStreamInput, kinds: readonly OverlayKind[]): Promise<OverlayResults> {
+    const reply = await this.run({ id: this.nextId++, task: 'overlays', stream, kinds })
+    if (!('results' in reply))
+      throw new EmohealError('the overlay worker answered an overlay job with something else')
+    return reply.results
+  }
+
+  async features(streams: FeatureStreams): Promise<PreparedFeatures> {
+    const reply = await this.run({ id: this.nextId++, task: 'features', streams })
+    if (!('prepared' in reply))
+      throw new EmohealError('the overlay worker answered a features job with something else')
+    return reply.prepared
+  }
+
+  private run(job: OverlayJob): Promise<OverlayReply> {
     const worker = this.started()
-    const id = this.nextId++
-    return new Promise<OverlayResults>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
+    return new Promise<OverlayReply>((resolve, reject) => {
+      this.pending.set(job.id, { resolve, reject })
       worker.ref()
-      // The samples are copied, not transferred: the caller's stream cache keeps its own.
-      worker.postMessage({ id, stream, kinds } satisfies OverlayJob)
+      // The samples are copied, not transferred: the caller's caches keep their own.
+      worker.postMessage(job)
     })
   }
 
@@ -80,7 +100,7 @@ export class OverlayWorker implements OverlayComputer {
         const error = new EmohealError(reply.error.message, reply.error.field)
         error.name = reply.error.name
         job.reject(error)
-      } else job.resolve(reply.results)
+      } else job.resolve(reply)
     })
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null

@@ -6,6 +6,7 @@ import { buildViewerStudy } from '../../bench/viewer.study'
 import type { OverlayKind } from '../../src-main/ipc/contract'
 import { inThreadOverlays, OverlayWorker } from '../../src-main/signal/overlay-computer'
 import { SignalOverlayService } from '../../src-main/signal/overlay-service'
+import { SessionFeatureCache, sessionWindowFeatures } from '../../src-main/signal/session-features'
 import { StreamCache } from '../../src-main/signal/stream-cache'
 import { SignalStore } from '../../src-main/store/signal-store'
 import { StudyStore } from '../../src-main/store/study-store'
@@ -102,6 +103,28 @@ describe('overlays computed in a worker thread', () => {
     expect(computed).toBe(4)
     await shared.overlays({ ...request, fromMs: a.fromMs + 60_000, toMs: a.fromMs + 120_000 })
     expect(shared.computations).toBe(computed)
+  })
+
+  it("filters a session's streams for the Labels table's features in the worker, to the same windows", async () => {
+    const { startMs } = study.getSession(sessionId)
+    // 10-s windows every 5 minutes through the hour.
+    const windows = Array.from({ length: 11 }, (_, k) => ({
+      startMs: startMs + (k + 1) * 300_000 - 10_000,
+      endMs: startMs + (k + 1) * 300_000
+    }))
+    const warmed = new SessionFeatureCache(4, worker)
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 5)
+    await new Promise((r) => setTimeout(r, 20))
+    ticks = 0
+    await warmed.warm(study, sessionId)
+    clearInterval(timer)
+    // The hour's filters ran off this thread: the loop kept turning.
+    expect(ticks).toBeGreaterThan(0)
+    const fromWorker = sessionWindowFeatures(study, sessionId, windows, warmed)
+    const here = sessionWindowFeatures(study, sessionId, windows)
+    expect(fromWorker).toEqual(here)
+    expect(fromWorker.features.some((f) => f.hrMean !== null && f.edaTonicMean !== null)).toBe(true)
   })
 
   it('starts a new thread after the old one is gone', async () => {
