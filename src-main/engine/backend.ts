@@ -34,21 +34,21 @@ export interface BackendChoice {
 
 export const backendPreferences: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu']
 
-type NativeName = 'tensorflow-gpu' | 'tensorflow'
+type TensorflowName = 'tensorflow-gpu' | 'tensorflow'
 
 export interface BackendOptions {
   /** Intra-op threads for native TensorFlow; set before it loads (see threadsPerJob). */
   threads?: number
   /** Package folders of the native backends, where not the installed ones (tests use broken copies). */
-  packageFolders?: Partial<Record<NativeName, string>>
+  packageFolders?: Partial<Record<TensorflowName, string>>
 }
 
-const nativePackages: Record<NativeName, string> = {
+const tensorflowPackages: Record<TensorflowName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node'
 }
 
-interface NativeLoad {
+interface TensorflowLoad {
   available: boolean
   reason?: string
   tensorflow?: string
@@ -59,7 +59,7 @@ interface NativeLoad {
 // Resolve from this file where it has one (the bundle, vitest), else from the working folder.
 const load = createRequire(typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js'))
 
-const nativeLoads = new Map<NativeName, Promise<NativeLoad>>()
+const tensorflowLoads = new Map<TensorflowName, Promise<TensorflowLoad>>()
 const runChild = promisify(execFile)
 let lastChoice: { preference: BackendPreference; choice: BackendChoice } | undefined
 
@@ -87,11 +87,11 @@ export function configureThreadPools(threads: number): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2'
 }
 
-function packageFolder(name: NativeName, options: BackendOptions): string | undefined {
+function packageFolder(name: TensorflowName, options: BackendOptions): string | undefined {
   const given = options.packageFolders?.[name]
   if (given) return existsSync(join(given, 'package.json')) ? given : undefined
   try {
-    return dirname(load.resolve(`${nativePackages[name]}/package.json`))
+    return dirname(load.resolve(`${tensorflowPackages[name]}/package.json`))
   } catch {
     return undefined
   }
@@ -110,11 +110,11 @@ function firstLine(error: unknown): string {
 }
 
 /** Loads a native package once per process; a missing or broken library yields a reason, not a throw. */
-function loadNative(name: NativeName, options: BackendOptions): Promise<NativeLoad> {
-  let result = nativeLoads.get(name)
+function loadTensorflow(name: TensorflowName, options: BackendOptions): Promise<TensorflowLoad> {
+  let result = tensorflowLoads.get(name)
   if (!result) {
-    result = tryLoadNative(name, options)
-    nativeLoads.set(name, result)
+    result = tryLoadTensorflow(name, options)
+    tensorflowLoads.set(name, result)
   }
   return result
 }
@@ -183,14 +183,14 @@ function truncatedLibrary(folder: string): string | undefined {
   return undefined
 }
 
-async function tryLoadNative(name: NativeName, options: BackendOptions): Promise<NativeLoad> {
-  const packageName = nativePackages[name]
+async function tryLoadTensorflow(name: TensorflowName, options: BackendOptions): Promise<TensorflowLoad> {
+  const packageName = tensorflowPackages[name]
   const folder = packageFolder(name, options)
   if (!folder) return { available: false, reason: `${packageName} is not installed` }
-  if (name === 'tensorflow' && (await nativeLoads.get('tensorflow-gpu'))?.available) {
+  if (name === 'tensorflow' && (await tensorflowLoads.get('tensorflow-gpu'))?.available) {
     return {
       available: false,
-      reason: `not loaded: ${nativePackages['tensorflow-gpu']} already provides TensorFlow here`
+      reason: `not loaded: ${tensorflowPackages['tensorflow-gpu']} already provides TensorFlow here`
     }
   }
   const binding = bindingFile(folder)
@@ -253,16 +253,16 @@ async function jsBackendStatus(name: 'wasm' | 'cpu'): Promise<BackendStatus> {
   }
 }
 
-async function nativeStatus(name: NativeName, options: BackendOptions): Promise<BackendStatus> {
-  const loaded = await loadNative(name, options)
+async function tensorflowStatus(name: TensorflowName, options: BackendOptions): Promise<BackendStatus> {
+  const loaded = await loadTensorflow(name, options)
   return { name, ...loaded }
 }
 
 /** Every backend the engine knows, in the order `auto` tries them, with why any is unavailable. */
 export async function listBackends(options: BackendOptions = {}): Promise<BackendStatus[]> {
   return [
-    await nativeStatus('tensorflow-gpu', options),
-    await nativeStatus('tensorflow', options),
+    await tensorflowStatus('tensorflow-gpu', options),
+    await tensorflowStatus('tensorflow', options),
     await jsBackendStatus('wasm'),
     await jsBackendStatus('cpu')
   ]
@@ -272,7 +272,7 @@ function describeNative(status: BackendStatus): string {
   const intra = process.env.TF_NUM_INTRAOP_THREADS ?? 'default'
   const inter = process.env.TF_NUM_INTEROP_THREADS ?? 'default'
   const where = isMainThread ? '' : ' (set by the parent: worker thread)'
-  return `${nativePackages[status.name as NativeName]} on TensorFlow ${status.tensorflow ?? '?'}, ${
+  return `${tensorflowPackages[status.name as TensorflowName]} on TensorFlow ${status.tensorflow ?? '?'}, ${
     status.devices?.join(' ') ?? ''
   }, threads intra-op ${intra} inter-op ${inter}${where}, ${
     status.graphFunctions
@@ -303,7 +303,7 @@ export async function useBackend(
     return lastChoice.choice
   configureThreadPools(options.threads ?? threadsPerJob(1))
   const skipped: BackendStatus[] = []
-  const candidates: (NativeName | 'wasm' | 'cpu')[] =
+  const candidates: (TensorflowName | 'wasm' | 'cpu')[] =
     preference === 'auto'
       ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
       : preference === 'tensorflow'
@@ -313,7 +313,7 @@ export async function useBackend(
     const status =
       candidate === 'wasm' || candidate === 'cpu'
         ? await jsBackendStatus(candidate)
-        : await nativeStatus(candidate, options)
+        : await tensorflowStatus(candidate, options)
     if (!status.available) {
       skipped.push(status)
       continue
