@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
 import { ValidationError } from '../errors'
+import { writeFileAtomically } from '../files/atomic-file'
 import type { StreamInfo } from '../ipc/contract'
 import { AnnotationStore } from '../store/annotation-store'
 import { RecordingStore } from '../store/recording-store'
@@ -158,35 +156,6 @@ function physicalLimits(values: Float32Array, channel: number, width: number): {
   return {
     min: limitText(min - pad, 'down', 'physicalMin'),
     max: limitText(max + pad, 'up', 'physicalMax')
-  }
-}
-
-async function writeFileAtomically(file: string, data: Uint8Array): Promise<void> {
-  const target = path.resolve(file)
-  const directory = path.dirname(target)
-  await fs.mkdir(directory, { recursive: true })
-  const temporary = path.join(
-    directory,
-    `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  )
-  try {
-    const handle = await fs.open(temporary, 'wx')
-    try {
-      await handle.writeFile(data)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temporary, target)
-  } catch (error) {
-    await fs.rm(temporary, { force: true })
-    throw error
-  }
-  const handle = await fs.open(directory, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
   }
 }
 

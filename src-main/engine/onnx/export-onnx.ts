@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { EmohealError, FileFormatError, ValidationError } from '../../errors'
+import { writeFileAtomically } from '../../files/atomic-file'
 import { loadModel } from '../model-files'
 import {
   buildOnnxGraph,
@@ -28,26 +28,6 @@ export interface OnnxExportResult {
   nodes: number
   /** uint8: the largest weight error of the quantization; 0 otherwise. */
   maxWeightError: number
-}
-
-/** Writes bytes to a file through a temporary file beside it, fsynced, then renamed: never half a file. */
-export async function writeFileAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const target = path.resolve(file)
-  await fs.mkdir(path.dirname(target), { recursive: true })
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`)
-  try {
-    const handle = await fs.open(temporary, 'w')
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temporary, target)
-  } catch (error) {
-    await fs.rm(temporary, { force: true })
-    throw error
-  }
 }
 
 /** Loads model directories; a directory tfjs cannot build a model from is named in a one-line error. */

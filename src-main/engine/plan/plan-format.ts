@@ -227,10 +227,3 @@ export async function readTaskResult(loaded: LoadedPlan, index: number): Promise
     throw new FileFormatError(file, 'belongs to another plan (plan.json changed since this task ran)')
   return result
 }
-
-/** Writes a small file by a rename, so that a reader sees the old content or the new, never half. */
-export async function writeFileAtomically(file: string, data: string): Promise<void> {
-  const temporary = `${file}.tmp-${process.pid}`
-  await fs.writeFile(temporary, data)
-  await fs.rename(temporary, file)
-}

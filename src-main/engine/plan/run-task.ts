@@ -22,12 +22,12 @@ import {
   resultDirectory,
   startedMarker,
   taskOf,
-  writeFileAtomically,
   type LoadedPlan,
   type PlanPoint,
   type PlanTask,
   type TaskResult
 } from './plan-format'
+import { writeFileAtomically } from '../../files/atomic-file'
 import { readWindowSets } from './window-file'
 
 export interface TaskOptions extends TrainingHooks {
