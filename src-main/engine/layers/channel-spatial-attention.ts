@@ -26,7 +26,7 @@ export class ChannelSpatialAttention extends tf.layers.Layer {
   readonly reduction: number
   readonly seed?: number
   private readonly policy?: ExecutionPolicy
-  private attention!: AttentionWeights
+  protected attention!: AttentionWeights
 
   constructor(args: ChannelSpatialAttentionArgs = {}) {
     super(args)

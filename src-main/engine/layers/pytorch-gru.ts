@@ -46,7 +46,7 @@ export class PytorchGru extends tf.layers.Layer {
   readonly dropoutBetweenLayers: number
   readonly seed?: number
   private readonly policy?: ExecutionPolicy
-  private layerWeights: GruLayerWeights[] = []
+  protected layerWeights: GruLayerWeights[] = []
 
   constructor(args: PytorchGruArgs) {
     super(args)

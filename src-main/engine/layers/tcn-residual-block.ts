@@ -61,13 +61,13 @@ export class TcnResidualBlock extends tf.layers.Layer {
   readonly reduction: number
   readonly seed?: number
   private readonly policy?: ExecutionPolicy
-  private firstKernel!: tf.LayerVariable
-  private firstBias!: tf.LayerVariable
-  private secondKernel!: tf.LayerVariable
-  private secondBias!: tf.LayerVariable
-  private downsampleKernel: tf.LayerVariable | null = null
-  private downsampleBias: tf.LayerVariable | null = null
-  private attentionWeights: AttentionWeights | null = null
+  protected firstKernel!: tf.LayerVariable
+  protected firstBias!: tf.LayerVariable
+  protected secondKernel!: tf.LayerVariable
+  protected secondBias!: tf.LayerVariable
+  protected downsampleKernel: tf.LayerVariable | null = null
+  protected downsampleBias: tf.LayerVariable | null = null
+  protected attentionWeights: AttentionWeights | null = null
 
   constructor(args: TcnResidualBlockArgs) {
     super(args)

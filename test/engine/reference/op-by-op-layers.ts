@@ -5,15 +5,19 @@
  * weights copy across by name.
  */
 import * as tf from '@tensorflow/tfjs'
-import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types'
-import { addAttentionWeights, type AttentionWeights } from '../../../src-main/engine/layers/attention-weights'
+import type { AttentionWeights } from '../../../src-main/engine/layers/attention-weights'
+import { ChannelSpatialAttention } from '../../../src-main/engine/layers/channel-spatial-attention'
+import {
+  TcnResidualBlock,
+  type TcnResidualBlockArgs
+} from '../../../src-main/engine/layers/tcn-residual-block'
 import { dropout } from '../../../src-main/engine/layers/dropout'
 import {
-  convolutionInitializer,
-  pytorchUniformInitializer,
-  weightSeed
-} from '../../../src-main/engine/layers/initializers'
+  PytorchGru,
+  type GruLayerWeights,
+  type PytorchGruArgs
+} from '../../../src-main/engine/layers/pytorch-gru'
 import {
   causalShape,
   fromGroups,
@@ -23,108 +27,28 @@ import {
   toGroups
 } from './grouped-ops'
 
-export interface ReferenceTcnBlockArgs extends LayerArgs {
-  /** Independent branches; the input's features are G blocks of Cin channels. Default 1. */
-  groups?: number
-  /** Output channels per group. */
-  filters: number
-  kernelSize: number
-  dilation: number
-  /** Dropout rate after each convolution, in training only. Default 0. */
-  dropout?: number
-  /** Channel then spatial attention inside the block, after the two convolutions, as published. Default false. */
-  attention?: boolean
-  /** Channel attention's hidden units = max(1, filters // reduction). Default 16. */
-  reduction?: number
+export interface ReferenceTcnBlockArgs extends TcnResidualBlockArgs {
   /**
    * Debug only: apply the attention after ReLU(out + residual) instead of before the residual sum. Exists so
    * that a test can show that PyTorch parity detects attention in the wrong place.
    */
   attentionAfterResidual?: boolean
-  seed?: number
 }
 
 /**
  * The op-by-op TCN residual block as it ran before passes/tcn-block.ts, with the parity-only variant
- * `attentionAfterResidual`. Grouped: conv -> ReLU -> dropout -> conv -> ReLU -> dropout, [channel and spatial
- * attention], then ReLU(out + residual), the residual through a 1x1 convolution where the channel count
- * changes. [B, T, G*Cin] -> [B, T, G*filters].
+ * `attentionAfterResidual`: the production block's weights (it builds them), another forward. Grouped: conv ->
+ * ReLU -> dropout -> conv -> ReLU -> dropout, [channel and spatial attention], then ReLU(out + residual), the
+ * residual through a 1x1 convolution where the channel count changes. [B, T, G*Cin] -> [B, T, G*filters].
  */
-export class ReferenceTcnBlock extends tf.layers.Layer {
-  static className = 'EmohealReferenceTcnBlock'
-  readonly groups: number
-  readonly filters: number
-  readonly kernelSize: number
-  readonly dilation: number
-  readonly dropout: number
-  readonly attention: boolean
-  readonly reduction: number
+export class ReferenceTcnBlock extends TcnResidualBlock {
+  static override className = 'EmohealReferenceTcnBlock'
   readonly attentionAfterResidual: boolean
-  readonly seed?: number
-  private firstKernel!: tf.LayerVariable
-  private firstBias!: tf.LayerVariable
-  private secondKernel!: tf.LayerVariable
-  private secondBias!: tf.LayerVariable
-  private downsampleKernel: tf.LayerVariable | null = null
-  private downsampleBias: tf.LayerVariable | null = null
-  private attentionWeights: AttentionWeights | null = null
 
   constructor(args: ReferenceTcnBlockArgs) {
-    super(args)
-    this.groups = args.groups ?? 1
-    this.filters = args.filters
-    this.kernelSize = args.kernelSize
-    this.dilation = args.dilation
-    this.dropout = args.dropout ?? 0
-    this.attention = args.attention ?? false
-    this.reduction = args.reduction ?? 16
-    this.attentionAfterResidual = args.attentionAfterResidual ?? false
-    this.seed = args.seed
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const inputChannels = ((inputShape as tf.Shape)[2] as number) / this.groups
-    const { groups, filters, kernelSize, seed } = this
-    const zeros = tf.initializers.zeros()
-    this.firstKernel = this.addWeight(
-      'first_kernel',
-      [groups, kernelSize * inputChannels, filters],
-      'float32',
-      convolutionInitializer(weightSeed(seed, 0))
-    )
-    this.firstBias = this.addWeight('first_bias', [groups, filters], 'float32', zeros)
-    this.secondKernel = this.addWeight(
-      'second_kernel',
-      [groups, kernelSize * filters, filters],
-      'float32',
-      convolutionInitializer(weightSeed(seed, 1))
-    )
-    this.secondBias = this.addWeight('second_bias', [groups, filters], 'float32', zeros)
-    if (inputChannels !== filters) {
-      this.downsampleKernel = this.addWeight(
-        'downsample_kernel',
-        [groups, inputChannels, filters],
-        'float32',
-        convolutionInitializer(weightSeed(seed, 2))
-      )
-      this.downsampleBias = this.addWeight('downsample_bias', [groups, filters], 'float32', zeros)
-    }
-    if (this.attention) {
-      this.attentionWeights = addAttentionWeights(
-        (name, shape, initializer) => this.addWeight(name, shape, 'float32', initializer),
-        groups,
-        filters,
-        this.reduction,
-        seed,
-        3
-      )
-    }
-    this.built = true
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = inputShape as tf.Shape
-    return [shape[0], shape[1], this.groups * this.filters]
+    const { attentionAfterResidual, ...published } = args
+    super(published)
+    this.attentionAfterResidual = attentionAfterResidual ?? false
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
@@ -155,48 +79,17 @@ export class ReferenceTcnBlock extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      groups: this.groups,
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      dilation: this.dilation,
-      dropout: this.dropout,
-      attention: this.attention,
-      reduction: this.reduction,
-      attentionAfterResidual: this.attentionAfterResidual,
-      ...(this.seed !== undefined ? { seed: this.seed } : {})
-    }
+    return { ...super.getConfig(), attentionAfterResidual: this.attentionAfterResidual }
   }
 }
 tf.serialization.registerClass(ReferenceTcnBlock)
 
-export interface ReferenceGruArgs extends LayerArgs {
-  /** Hidden units per direction. */
-  units: number
-  /** Stacked layers; layer l > 0 reads layer l-1's output. Default 1. */
-  numLayers?: number
-  /** Default true. */
-  bidirectional?: boolean
-  /** Output [B, T, D*units] instead of the last step [B, D*units]. Default false. */
-  returnSequences?: boolean
-  /** Dropout between stacked layers, in training only (PyTorch's `dropout` argument). Default 0. */
-  dropoutBetweenLayers?: number
+export interface ReferenceGruArgs extends PytorchGruArgs {
   /**
    * Debug only: "reset before" gating, n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), as Keras's default GRU.
    * Exists so that a test can show that PyTorch parity detects the wrong gating.
    */
   resetBefore?: boolean
-  seed?: number
-}
-
-export interface GruLayerWeights {
-  /** [D, input, 3*units], gate columns r, z, n (PyTorch's weight_ih transposed). */
-  inputKernel: tf.LayerVariable
-  /** [D, units, 3*units] (weight_hh transposed). */
-  recurrentKernel: tf.LayerVariable
-  inputBias: tf.LayerVariable
-  recurrentBias: tf.LayerVariable
 }
 
 /**
@@ -213,74 +106,14 @@ interface StepInput {
   candidate: tf.Tensor
 }
 
-export class ReferenceGru extends tf.layers.Layer {
-  static className = 'EmohealReferenceGru'
-  readonly units: number
-  readonly numLayers: number
-  readonly bidirectional: boolean
-  readonly returnSequences: boolean
-  readonly dropoutBetweenLayers: number
+export class ReferenceGru extends PytorchGru {
+  static override className = 'EmohealReferenceGru'
   readonly resetBefore: boolean
-  readonly seed?: number
-  private layerWeights: GruLayerWeights[] = []
 
   constructor(args: ReferenceGruArgs) {
-    super(args)
-    this.units = args.units
-    this.numLayers = args.numLayers ?? 1
-    this.bidirectional = args.bidirectional ?? true
-    this.returnSequences = args.returnSequences ?? false
-    this.dropoutBetweenLayers = args.dropoutBetweenLayers ?? 0
-    this.resetBefore = args.resetBefore ?? false
-    this.seed = args.seed
-  }
-
-  get directions(): number {
-    return this.bidirectional ? 2 : 1
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const { units, directions, seed } = this
-    let inputSize = (inputShape as tf.Shape)[2] as number
-    this.layerWeights = []
-    for (let layer = 0; layer < this.numLayers; layer++) {
-      const initializer = (index: number) =>
-        pytorchUniformInitializer(units, weightSeed(seed, layer * 4 + index))
-      this.layerWeights.push({
-        inputKernel: this.addWeight(
-          `layer${layer}_input_kernel`,
-          [directions, inputSize, 3 * units],
-          'float32',
-          initializer(0)
-        ),
-        recurrentKernel: this.addWeight(
-          `layer${layer}_recurrent_kernel`,
-          [directions, units, 3 * units],
-          'float32',
-          initializer(1)
-        ),
-        inputBias: this.addWeight(
-          `layer${layer}_input_bias`,
-          [directions, 3 * units],
-          'float32',
-          initializer(2)
-        ),
-        recurrentBias: this.addWeight(
-          `layer${layer}_recurrent_bias`,
-          [directions, 3 * units],
-          'float32',
-          initializer(3)
-        )
-      })
-      inputSize = directions * units
-    }
-    this.built = true
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = inputShape as tf.Shape
-    const features = this.directions * this.units
-    return this.returnSequences ? [shape[0], shape[1], features] : [shape[0], features]
+    const { resetBefore, ...published } = args
+    super(published)
+    this.resetBefore = resetBefore ?? false
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
@@ -394,51 +227,17 @@ export class ReferenceGru extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      numLayers: this.numLayers,
-      bidirectional: this.bidirectional,
-      returnSequences: this.returnSequences,
-      dropoutBetweenLayers: this.dropoutBetweenLayers,
-      resetBefore: this.resetBefore,
-      ...(this.seed !== undefined ? { seed: this.seed } : {})
-    }
+    return { ...super.getConfig(), resetBefore: this.resetBefore }
   }
 }
 tf.serialization.registerClass(ReferenceGru)
 
-/** The op-by-op channel then spatial attention as it ran before passes/channel-spatial-attention.ts. */
-export class ReferenceChannelSpatialAttention extends tf.layers.Layer {
-  static className = 'EmohealReferenceChannelSpatialAttention'
-  readonly groups: number
-  readonly reduction: number
-  readonly seed?: number
-  private attention!: AttentionWeights
-
-  constructor(args: LayerArgs & { groups?: number; reduction?: number; seed?: number } = {}) {
-    super(args)
-    this.groups = args.groups ?? 1
-    this.reduction = args.reduction ?? 16
-    this.seed = args.seed
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const channels = ((inputShape as tf.Shape)[2] as number) / this.groups
-    this.attention = addAttentionWeights(
-      (name, shape, initializer) => this.addWeight(name, shape, 'float32', initializer),
-      this.groups,
-      channels,
-      this.reduction,
-      this.seed,
-      0
-    )
-    this.built = true
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return inputShape as tf.Shape
-  }
+/**
+ * The op-by-op channel then spatial attention as it ran before passes/channel-spatial-attention.ts: the
+ * production layer's weights, another forward.
+ */
+export class ReferenceChannelSpatialAttention extends ChannelSpatialAttention {
+  static override className = 'EmohealReferenceChannelSpatialAttention'
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
