@@ -218,8 +218,9 @@ describe.skipIf(reason !== null)('recording a session on the Record page', () =>
       'participant laughed 3'
     ])
     const [hotkey, typed] = markers
+    // Stamped when the key went down (the event's own time), not when a busy page or host got to it.
     expect(hotkey.time_ms).toBeGreaterThanOrEqual(hotkeyFrom - 50)
-    expect(hotkey.time_ms).toBeLessThanOrEqual(hotkeyTo + 1000)
+    expect(hotkey.time_ms).toBeLessThanOrEqual(hotkeyTo + 300)
     expect(typed.time_ms).toBeGreaterThanOrEqual(typedFrom - 50)
     expect(typed.time_ms).toBeLessThanOrEqual(typedFrom + 1000)
     expect(typed.time_ms).toBeLessThan(typedTo)

@@ -14,6 +14,9 @@ import { BITALINO_CHANNELS, DEFAULT_MARKER_PRESETS } from '../../../src-main/ipc
 import { call, onEvent } from '../api/client'
 import { useLiveStore } from './live'
 
+/** How many recent statuses the host clock's offset is judged from (a few seconds' worth). */
+const OFFSET_SAMPLES = 16
+
 export const PROTOCOL_NAMES: Record<DeviceProtocol, string> = {
   simulator: 'Simulated wristband',
   bitalino: 'BITalino',
@@ -110,6 +113,7 @@ export const useRecordingStore = defineStore('recording', () => {
   const devices = shallowRef<RecordDeviceView[]>([])
   /** Host time minus this renderer's time, from the last status (they may be two machines in serve mode). */
   let hostOffsetMs: number | null = null
+  const offsetSamples: number[] = []
   /** When (performance.now()) the last status arrived, to count the elapsed time on between statuses. */
   const statusAt = ref(0)
 
@@ -122,7 +126,13 @@ export const useRecordingStore = defineStore('recording', () => {
     const previous = status.value
     status.value = next
     statusAt.value = performance.now()
-    if (next.recording && next.startedMs !== null) hostOffsetMs = next.startedMs + next.elapsedMs - Date.now()
+    if (next.recording && next.startedMs !== null) {
+      // Each status gives the offset less its delivery delay; the largest of the recent ones is the closest.
+      if (next.sessionId !== previous?.sessionId) offsetSamples.length = 0
+      offsetSamples.push(next.startedMs + next.elapsedMs - Date.now())
+      if (offsetSamples.length > OFFSET_SAMPLES) offsetSamples.shift()
+      hostOffsetMs = Math.max(...offsetSamples)
+    }
     if (next.sessionId !== null) lastSessionId.value = next.sessionId
     if (next.devices.length > 0) devices.value = next.devices
     if (next.recording && next.sessionId !== previous?.sessionId) markers.value = []
@@ -167,6 +177,14 @@ export const useRecordingStore = defineStore('recording', () => {
     return hostOffsetMs === null ? null : Date.now() + hostOffsetMs
   }
 
+  /**
+   * An input event's time (its timeStamp, on this page's performance clock) read as the host's: when the key
+   * went down, not when a busy page got round to handling it. Null before the host's clock is known.
+   */
+  function hostTimeOfEvent(timeStamp: number): number | null {
+    return hostOffsetMs === null ? null : performance.timeOrigin + timeStamp + hostOffsetMs
+  }
+
   async function mark(label: string, timeMs?: number): Promise<RecordMarkerView> {
     const marker = await call('record.marker', { label, timeMs })
     markers.value = [...markers.value, marker].sort((a, b) => a.timeMs - b.timeMs)
@@ -204,6 +222,7 @@ export const useRecordingStore = defineStore('recording', () => {
     sessionName,
     model,
     markers,
+    hostTimeOfEvent,
     lastSessionId,
     devices,
     statusAt,
