@@ -1,5 +1,5 @@
 import { float16Bits } from '../edge-export'
-import { TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
+import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,
   type OnnxAttribute,
@@ -28,15 +28,6 @@ export interface OnnxOperand extends Operand {
 export type FloatPrecision = 'float32' | 'float16'
 
 const isBatchSized = (size: number) => size !== 0 && size % symbolicBatch === 0
-
-function broadcastShape(a: number[], b: number[]): number[] {
-  const rank = Math.max(a.length, b.length)
-  return Array.from({ length: rank }, (_, i) => {
-    const left = a[a.length - rank + i] ?? 1
-    const right = b[b.length - rank + i] ?? 1
-    return left === 1 ? right : left
-  })
-}
 
 function int64Bytes(values: number[]): Uint8Array {
   const out = new BigInt64Array(values.length)

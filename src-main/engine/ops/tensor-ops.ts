@@ -14,7 +14,8 @@ export interface Operand {
 const float: AttrValue = { kind: 'type', value: DataType.float }
 const int32: AttrValue = { kind: 'type', value: DataType.int32 }
 
-function broadcastShape(a: number[], b: number[]): number[] {
+/** The shape of an elementwise result of operands shaped `a` and `b` (NumPy broadcasting). */
+export function broadcastShape(a: number[], b: number[]): number[] {
   const rank = Math.max(a.length, b.length)
   return Array.from({ length: rank }, (_, i) => {
     const left = a[a.length - rank + i] ?? 1

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
+import { writeFileAtomically } from '../../files/atomic-file'
 import { loadModel, saveModel, type ModelManifest } from '../model-files'
 import { buildModel, parseModelConfig } from '../model/build-model'
 import { paperChannels, type PaperModelConfig } from '../model/config'
@@ -105,15 +106,7 @@ export async function exportTorchModel(modelDir: string, outFile: string): Promi
     const tensors = exportPaperWeights(model, manifest.config)
     const bytes = writeSafetensors(tensors, { format: 'pt' })
     const target = path.resolve(outFile)
-    const temporary = `${target}.tmp-${process.pid}`
-    const handle = await fs.open(temporary, 'w')
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await fs.rename(temporary, target)
+    await writeFileAtomically(target, bytes)
     return { file: target, parameterCount: model.countParams(), tensorsWritten: tensors.size }
   } finally {
     model.dispose()

@@ -71,7 +71,8 @@ export function runningMedian(x: ArrayLike<number>, half: number): Float64Array 
   const n = x.length
   const output = new Float64Array(n)
   const window: number[] = []
-  const insert = (v: number): void => {
+  /** Where v goes in the sorted window (the first element not below it). */
+  const positionOf = (v: number): number => {
     let lo = 0
     let hi = window.length
     while (lo < hi) {
@@ -79,18 +80,15 @@ export function runningMedian(x: ArrayLike<number>, half: number): Float64Array 
       if (window[mid] < v) lo = mid + 1
       else hi = mid
     }
-    window.splice(lo, 0, v)
+    return lo
+  }
+  const insert = (v: number): void => {
+    window.splice(positionOf(v), 0, v)
   }
   const remove = (v: number): void => {
-    let lo = 0
-    let hi = window.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (window[mid] < v) lo = mid + 1
-      else hi = mid
-    }
-    window.splice(lo, 1)
+    window.splice(positionOf(v), 1)
   }
+
   for (let i = 0; i < Math.min(n, half + 1); i++) insert(x[i])
   for (let i = 0; i < n; i++) {
     const m = window.length
