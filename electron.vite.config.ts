@@ -14,8 +14,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/index.ts'),
-          'train-worker': resolve(__dirname, 'src-main/engine/train-worker.ts'),
-          'engine-worker': resolve(__dirname, 'src-main/engine/engine-worker.ts'),
+          'train-worker': resolve(__dirname, 'src-main/engine/runs/train-worker.ts'),
+          'engine-worker': resolve(__dirname, 'src-main/engine/tasks/engine-worker.ts'),
           'overlay-worker': resolve(__dirname, 'src-main/signal/overlay-worker.ts')
         },
         output: {

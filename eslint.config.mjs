@@ -13,8 +13,10 @@ const restrictImports = (patterns) => ({
 })
 
 /**
- * The engine's layout: ops <- passes <- layers <- model <- inference, executors beside
- * passes; each folder's allowed imports, so that no folder cycle can form.
+ * The engine's layout: ops <- passes and executors <- runtime (backend, execution policy) <- layers <- model
+ * <- training, evaluation <- runs, plan; inference, onnx, edge and live beside the training side, never
+ * imported by it. Each block is a folder's allowed imports; test/engine/layout.test.ts holds the general rule
+ * (no folder imports one that imports it back).
  */
 const engineLayout = [
   {
@@ -45,10 +47,20 @@ const engineLayout = [
     ])
   },
   {
+    files: ['src-main/engine/runtime/**/*.ts'],
+    rules: restrictImports([
+      {
+        regex: '^\\.\\./(?!executors/|ops/|\\.\\./)',
+        message: 'The runtime (backend and execution policy) knows only the executors, which it chooses.'
+      }
+    ])
+  },
+  {
     files: ['src-main/engine/layers/**/*.ts'],
     rules: restrictImports([
       {
-        regex: '^\\.\\./(model|inference|training|evaluation|live|windows|torch)(/|$)',
+        regex:
+          '^\\.\\./(model|inference|training|evaluation|runs|plan|registry|live|windows|torch|onnx|edge|tasks)(/|$)',
         message: 'Layers are made of passes run by executors; models, inference and training build on them.'
       }
     ])
@@ -57,7 +69,7 @@ const engineLayout = [
     files: ['src-main/engine/model/**/*.ts'],
     rules: restrictImports([
       {
-        regex: '^\\.\\./(inference|training|evaluation|live)(/|$)',
+        regex: '^\\.\\./(inference|training|evaluation|runs|plan|registry|live|onnx|edge|tasks)(/|$)',
         message: 'The model builders know nothing of inference, training or live runs, which use them.'
       }
     ])
@@ -66,8 +78,9 @@ const engineLayout = [
     files: ['src-main/engine/training/**/*.ts'],
     rules: restrictImports([
       {
-        regex: '^\\.\\./(inference|live)(/|$)',
-        message: 'Training never imports inference-only code (engine/inference/, engine/live/).'
+        regex: '^\\.\\./(inference|live|onnx|edge|runs|plan|tasks)(/|$)',
+        message:
+          'Training never imports inference-only code (inference, live, onnx, edge) nor the runs built on it.'
       }
     ])
   },

@@ -1,6 +1,6 @@
 /** Native conv2d of a [1, B, T, C] (batch as rows) against [B, 1, T, C] (batch as images), with gradients. */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend } from '../src-main/engine/backend'
+import { useBackend } from '../src-main/engine/runtime/backend'
 
 async function main() {
   await useBackend('tensorflow')

@@ -1,6 +1,6 @@
 /** Time of the BiGRU's forward+backward alone, as the native-rate model runs it (for profiling). */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend } from '../src-main/engine/backend'
+import { useBackend } from '../src-main/engine/runtime/backend'
 import { PytorchGru } from '../src-main/engine/layers'
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Where do a step's kernels of one name come from? Aggregates call sites of ENGINE.runKernel by name. */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend, type BackendPreference } from '../src-main/engine/backend'
+import { useBackend, type BackendPreference } from '../src-main/engine/runtime/backend'
 import { buildModel, logitsModel, nativeRateInputShapes, parseModelConfig } from '../src-main/engine/model'
 import { weightedCrossEntropy } from '../src-main/engine/training/loss'
 

@@ -4,7 +4,7 @@
  * variable); OP_TIMES=1 adds the native time per op. Usage: PROBE=probe-layer.ts node bench/probe-speed.mjs
  */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend } from '../src-main/engine/backend'
+import { useBackend } from '../src-main/engine/runtime/backend'
 import {
   ChannelSpatialAttention,
   PytorchGru,

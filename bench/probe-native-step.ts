@@ -5,7 +5,7 @@
  * PROBE=probe-native-step.ts node bench/probe-speed.mjs [--model native-rate|paper] [--backend tensorflow] [--seconds 8]
  */
 import { parseArgs } from 'node:util'
-import { useBackend, type BackendPreference } from '../src-main/engine/backend'
+import { useBackend, type BackendPreference } from '../src-main/engine/runtime/backend'
 import { parseModelConfig } from '../src-main/engine/model'
 import { timeNativeOps } from './op-timer'
 import { buildModel, countLoopKernels, measureTraining } from './tfjs-measure'

@@ -1,6 +1,6 @@
 /** Per-op cost through tfjs-node: tfjs op, backend call, for a trivial and a medium tensor (for profiling). */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend } from '../src-main/engine/backend'
+import { useBackend } from '../src-main/engine/runtime/backend'
 
 function time(label: string, n: number, fn: () => void): void {
   for (let i = 0; i < 200; i++) fn()

@@ -6,7 +6,7 @@
  * Median step wall time, and CPU time per step, which moves less when other processes share the cores.
  */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend, type BackendPreference } from '../src-main/engine/backend'
+import { useBackend, type BackendPreference } from '../src-main/engine/runtime/backend'
 import {
   buildModel,
   logitsModel,

@@ -4,7 +4,7 @@
  * node bench/probe-speed.mjs tensorflow '{"fusionSteps":10}' '{"filters":24}' ... [--steps=N]
  */
 import * as tf from '@tensorflow/tfjs'
-import { useBackend, type BackendPreference } from '../src-main/engine/backend'
+import { useBackend, type BackendPreference } from '../src-main/engine/runtime/backend'
 import { buildModel, logitsModel, nativeRateInputShapes, parseModelConfig } from '../src-main/engine/model'
 import type { NativeRateModelConfig } from '../src-main/engine/model'
 import { weightedCrossEntropy } from '../src-main/engine/training/loss'

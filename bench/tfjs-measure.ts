@@ -10,7 +10,7 @@ import {
 } from '../src-main/engine/model'
 import { createPlainJsPredictor } from '../src-main/engine/inference'
 import { createGraphPredictor } from '../src-main/engine/inference/graph-predictor'
-import { saveModel } from '../src-main/engine/model-files'
+import { saveModel } from '../src-main/engine/registry/model-files'
 import {
   paperTrainingOptions,
   trainModel,

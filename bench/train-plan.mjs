@@ -43,7 +43,7 @@ const cli = join(root, 'out', 'bench-plan', 'cli.js')
 // The training worker beside it, as in out/main: the peer's --jobs trains folds in worker threads.
 for (const [entry, outfile] of [
   ['src-main/cli/index.ts', cli],
-  ['src-main/engine/train-worker.ts', join(dirname(cli), 'train-worker.js')]
+  ['src-main/engine/runs/train-worker.ts', join(dirname(cli), 'train-worker.js')]
 ])
   await build({
     entryPoints: [join(root, entry)],

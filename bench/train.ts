@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
-import { listBackends, useBackend, type BackendPreference } from '../src-main/engine/backend'
+import { listBackends, useBackend, type BackendPreference } from '../src-main/engine/runtime/backend'
 import { parseModelConfig, type ModelConfig } from '../src-main/engine/model'
 import {
   buildModel,

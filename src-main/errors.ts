@@ -85,6 +85,12 @@ export interface SerializedError {
   field?: string
 }
 
+/** A task that failed (or was cancelled: the error's name says so), as it crosses to another thread. */
+export interface ErrorReply {
+  type: 'error'
+  error: SerializedError
+}
+
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof EmohealError) {
     return error.field

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { defaultWorkerPath } from '../engine/evaluation/worker-path'
+import { defaultWorkerPath } from '../files/worker-path'
 import { EmohealError, NotFoundError, type SerializedError } from '../errors'
 import type { OverlayKind } from '../ipc/contract'
 import { computeOverlays, type Derived, type OverlayStreamInput } from './overlay-compute'

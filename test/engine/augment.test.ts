@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { augmentInput, augmentWindows, paperAugmentation } from '../../src-main/engine/augment'
+import { augmentInput, augmentWindows, paperAugmentation } from '../../src-main/engine/training/augment'
 import { Random } from '../../src-main/engine/training/random'
 import type { InputShape, Window } from '../../src-main/engine/windows/types'
 

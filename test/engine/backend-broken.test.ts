@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { listBackends, useBackend } from '../../src-main/engine/backend'
+import { listBackends, useBackend } from '../../src-main/engine/runtime/backend'
 import { ValidationError } from '../../src-main/errors'
 
 // Its own test file, so its own process: once the real libtensorflow is loaded, the dynamic loader would

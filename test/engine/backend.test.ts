@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { listBackends, threadsPerJob, useBackend } from '../../src-main/engine/backend'
+import { listBackends, threadsPerJob, useBackend } from '../../src-main/engine/runtime/backend'
 import { ValidationError } from '../../src-main/errors'
 import { pseudoRandom } from './pseudo-random'
 

@@ -1,4 +1,4 @@
-import { listBackends } from '../../src-main/engine/backend'
+import { listBackends } from '../../src-main/engine/runtime/backend'
 
 export type TestBackend = 'tensorflow' | 'wasm' | 'cpu'
 

@@ -3,9 +3,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
-import { useBackend } from '../../src-main/engine/backend'
-import { runEngineTask } from '../../src-main/engine/engine-tasks'
-import { predictSession } from '../../src-main/engine/session-inference'
+import { useBackend } from '../../src-main/engine/runtime/backend'
+import { runEngineTask } from '../../src-main/engine/tasks/engine-tasks'
+import { predictSession } from '../../src-main/engine/inference/session-inference'
 import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
 import { createServices } from '../../src-main/services/app-services'
@@ -41,8 +41,8 @@ let hostile: string
 
 beforeAll(async () => {
   await useBackend('wasm')
-  await bundle('src-main/engine/engine-worker.ts', workerPath)
-  await bundle('src-main/engine/train-worker.ts', join(workerDir, 'train-worker.js'))
+  await bundle('src-main/engine/tasks/engine-worker.ts', workerPath)
+  await bundle('src-main/engine/runs/train-worker.ts', join(workerDir, 'train-worker.js'))
   planted = createPlantedStudy({ participants: ['1', '2'], windowsPerParticipant: 6 })
   weights = join(planted.dir, 'authors.safetensors')
   writePaperSafetensors(weights, 7)

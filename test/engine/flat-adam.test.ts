@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { graphFunctionsAvailable } from '../../src-main/engine/executors/graph-ops'
 import { FlatAdam } from '../../src-main/engine/training/flat-adam'
 import { backendsPresent } from './backends-present'

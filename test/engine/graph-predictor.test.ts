@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { buildModel, parseModelConfig, type ModelConfigInput } from '../../src-main/engine/model'
 import { nativeRateInputShapes } from '../../src-main/engine/model/native-rate-model'
 import { createGraphPredictor } from '../../src-main/engine/inference/graph-predictor'

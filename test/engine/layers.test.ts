@@ -23,7 +23,7 @@ import {
   type Sequence
 } from './layers-reference'
 import { backendsPresent } from './backends-present'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 
 // Tiny sizes keep finite differences cheap enough for plain-JS cpu too.
 const { names: backends } = await backendsPresent({ includeCpu: true, suite: 'layers' })

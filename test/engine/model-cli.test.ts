@@ -7,7 +7,7 @@ import { modelExportTorchCommand, modelImportTorchCommand } from '../../src-main
 import { predictCommand } from '../../src-main/cli/commands/predict'
 import type { CliCommand, CliInput } from '../../src-main/cli/command'
 import { parseCommandArgs } from '../../src-main/cli/command'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { buildModel, parseModelConfig, type PaperModelConfig } from '../../src-main/engine/model'
 import { ModelStore } from '../../src-main/store/model-store'
 import { numbers } from './layers-reference'

@@ -4,7 +4,7 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { loadModel, saveModel } from '../../src-main/engine/model-files'
+import { loadModel, saveModel } from '../../src-main/engine/registry/model-files'
 import {
   buildModel,
   countTrainingStepKernels,
@@ -14,7 +14,7 @@ import {
   type NativeRateModelConfig
 } from '../../src-main/engine/model'
 import { numbers } from './layers-reference'
-import { executionPolicyFor } from '../../src-main/engine/execution-policy'
+import { executionPolicyFor } from '../../src-main/engine/runtime/execution-policy'
 
 let directory: string
 beforeAll(async () => {

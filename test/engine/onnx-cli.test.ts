@@ -17,7 +17,7 @@ import { parseCommandArgs } from '../../src-main/cli/command'
 import { modelExportOnnxCommand } from '../../src-main/cli/commands/model-onnx'
 import { predictCommand } from '../../src-main/cli/commands/predict'
 import { AppContext } from '../../src-main/app-context'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { dispatch } from '../../src-main/ipc/dispatch'
 import { createHandlers } from '../../src-main/ipc/handlers'
 import { createServices } from '../../src-main/services/app-services'
@@ -85,7 +85,7 @@ describe('emoheal model export-onnx', () => {
     async () => {
       const out = path.join(directory, 'predict.onnx')
       await run(modelExportOnnxCommand, ['--model', modelDir, '--out', out])
-      const { loadModel } = await import('../../src-main/engine/model-files')
+      const { loadModel } = await import('../../src-main/engine/registry/model-files')
       const { model, manifest } = await loadModel(modelDir)
       const { set, prepared, raw, streams } = studyWindows(planted.study, manifest)
       const expected = predictPrepared(model, prepared, set)

@@ -5,9 +5,9 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { evaluate } from '../../src-main/engine/evaluation/evaluate'
-import { reviewOf } from '../../src-main/engine/model-registry'
-import { RunService } from '../../src-main/engine/run-service'
-import { predictSession } from '../../src-main/engine/session-inference'
+import { reviewOf } from '../../src-main/engine/registry/model-registry'
+import { RunService } from '../../src-main/engine/runs/run-service'
+import { predictSession } from '../../src-main/engine/inference/session-inference'
 import { paperTrainingOptions } from '../../src-main/engine/training/train-loop'
 import { extractWindows } from '../../src-main/engine/windows/extract'
 import { trainRequestSchema, type TrainProgress } from '../../src-main/ipc/contract/engine'
@@ -27,7 +27,7 @@ describe('training runs in worker threads', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm')
     await build({
-      entryPoints: [join(repoRoot, 'src-main/engine/train-worker.ts')],
+      entryPoints: [join(repoRoot, 'src-main/engine/runs/train-worker.ts')],
       outfile: workerPath,
       bundle: true,
       platform: 'node',

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { TfjsOps } from '../../src-main/engine/executors/tfjs-ops'
 import { pseudoRandom } from './pseudo-random'
 

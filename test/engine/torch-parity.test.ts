@@ -11,7 +11,7 @@ import {
   type ModelLayers,
   type PaperModelConfig
 } from '../../src-main/engine/model'
-import { saveModel } from '../../src-main/engine/model-files'
+import { saveModel } from '../../src-main/engine/registry/model-files'
 import {
   exportTorchModel,
   importPaperWeights,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { useBackend } from '../../src-main/engine/backend'
+import { useBackend } from '../../src-main/engine/runtime/backend'
 import { AppContext } from '../../src-main/app-context'
 import { parseModelConfig } from '../../src-main/engine/model/build-model'
 import { buildModel } from '../../src-main/engine/model'
@@ -10,7 +10,7 @@ import {
   checkTrainingRequest,
   estimatedActivationsPerWindow,
   estimatedParameters
-} from '../../src-main/engine/training-limits'
+} from '../../src-main/engine/runs/training-limits'
 import { ValidationError } from '../../src-main/errors'
 import { createServices } from '../../src-main/services/app-services'
 

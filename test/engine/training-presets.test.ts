@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { trainRequestSchema } from '../../src-main/ipc/contract/engine'
 import { defaultKFolds, groupFoldCount, trainingPresets } from '../../src-main/ipc/contract/presets'
-import { resolveRun } from '../../src-main/engine/run-training'
+import { resolveRun } from '../../src-main/engine/runs/run-training'
 import { newForm, planOf, presetSummary } from '../../src-renderer/src/stores/train-form'
 
 describe('the presets are defined once, in the contract', () => {

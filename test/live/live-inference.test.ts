@@ -6,13 +6,17 @@ import { SimulatedWristband } from '../../src-main/devices/simulator'
 import { LiveInference, type LiveTick } from '../../src-main/engine/live/live-inference'
 import { loadLiveModel } from '../../src-main/engine/live/load'
 import { createOnnxLivePredictor } from '../../src-main/engine/onnx/live-predictor'
-import { listBackends } from '../../src-main/engine/backend'
+import { listBackends } from '../../src-main/engine/runtime/backend'
 import type { WindowPredictor } from '../../src-main/engine/inference'
-import { loadModel, modelManifestSchema, type ModelManifest } from '../../src-main/engine/model-files'
+import {
+  loadModel,
+  modelManifestSchema,
+  type ModelManifest
+} from '../../src-main/engine/registry/model-files'
 import { createGraphPredictor } from '../../src-main/engine/inference/graph-predictor'
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import { parseModelConfig } from '../../src-main/engine/model'
-import { predictSession } from '../../src-main/engine/session-inference'
+import { predictSession } from '../../src-main/engine/inference/session-inference'
 import { SignalStore } from '../../src-main/store/signal-store'
 import type { StudyStore } from '../../src-main/store/study-store'
 import { savedModel, syntheticStudy } from './live-fixture'

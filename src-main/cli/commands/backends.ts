@@ -1,5 +1,5 @@
-import type { BackendStatus } from '../../engine/backend'
-import { EngineSetup } from '../../engine/engine-setup'
+import type { BackendStatus } from '../../engine/runtime/backend'
+import { EngineSetup } from '../../engine/runtime/engine-setup'
 import { stringOption, type CliCommand } from '../command'
 
 interface BackendsResult {

@@ -1,7 +1,12 @@
 import { APP_VERSION } from '../../app-setup'
 import { exportEdgeBundle, type EdgeBundleResult } from '../../engine/onnx/edge-bundle'
 import { modelDirectories } from './model-onnx'
-import { edgeDtypes, exportEdgeModel, type EdgeDtype, type EdgeExportResult } from '../../engine/edge-export'
+import {
+  edgeDtypes,
+  exportEdgeModel,
+  type EdgeDtype,
+  type EdgeExportResult
+} from '../../engine/edge/edge-export'
 import { ValidationError } from '../../errors'
 import { requireString, stringOption, type CliCommand } from '../command'
 import { chooseBackend, openStudyFromArgs } from '../study-option'

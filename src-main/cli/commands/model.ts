@@ -5,7 +5,7 @@ import {
   type ExportTorchResult,
   type ImportTorchResult
 } from '../../engine/torch'
-import { importTorchIntoRegistry } from '../../engine/torch-registry'
+import { importTorchIntoRegistry } from '../../engine/torch/torch-registry'
 import { requireString, stringOption, type CliCommand } from '../command'
 import { chooseBackend, withStudy } from '../study-option'
 

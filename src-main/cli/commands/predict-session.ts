@@ -1,7 +1,7 @@
 import { ValidationError } from '../../errors'
-import { readModelManifest } from '../../engine/model-files'
+import { readModelManifest } from '../../engine/registry/model-files'
 import { isOnnxFile, predictOnnxSession } from '../../engine/onnx/onnx-predictor'
-import { predictSession } from '../../engine/session-inference'
+import { predictSession } from '../../engine/inference/session-inference'
 import { integerOption, requireString, type CliInput } from '../command'
 import { withServices, withStudy } from '../study-option'
 

@@ -12,7 +12,7 @@ import { loadPlanWindows, runPlanTask } from '../../engine/plan/run-task'
 import { arraySpec, parseSbatchOutput } from '../../engine/plan/sbatch'
 import { countStates, planStatus, submittedJobs, type SubmittedJob } from '../../engine/plan/status'
 import { parseSweep } from '../../engine/plan/sweep'
-import { recordFinishedRun } from '../../engine/run-service'
+import { recordFinishedRun } from '../../engine/runs/run-service'
 import { ModelStore } from '../../store/model-store'
 import {
   integerOption,

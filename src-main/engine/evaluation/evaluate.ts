@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../backend'
+import type { BackendPreference } from '../runtime/backend'
 import type { WindowSet } from '../windows/types'
 import { runFoldsInWorkers } from './fold-pool'
 import { runFold, type FoldHooks, type FoldResult, type FoldTask, type TrainingSettings } from './fold-runner'
@@ -70,7 +70,7 @@ export async function evaluate(
   const { folds, groups, tasks } = foldTasks(set, request)
   let results: FoldResult[]
   if (request.jobs > 1 && tasks.length > 1) {
-    const { defaultWorkerPath } = await import('./worker-path')
+    const { defaultWorkerPath } = await import('../../files/worker-path')
     results = await runFoldsInWorkers(tasks, {
       ...hooks,
       jobs: request.jobs,

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { CancelledError, EmohealError } from '../../errors'
-import { configureThreadPools, threadsPerJob, type BackendPreference } from '../backend'
-import type { FoldReply, WorkerRequest } from '../training/worker-messages'
+import { configureThreadPools, threadsPerJob, type BackendPreference } from '../runtime/backend'
+import type { CancelMessage, FoldMessage, FoldReply } from './fold-messages'
 import type { FoldHooks, FoldResult, FoldTask } from './fold-runner'
 
 export interface PoolOptions extends FoldHooks {
@@ -22,7 +22,7 @@ export async function runFoldsInWorkers(tasks: FoldTask[], options: PoolOptions)
   let next = 0
   const workers: Worker[] = []
   const onAbort = () =>
-    workers.forEach((worker) => worker.postMessage({ type: 'cancel' } satisfies WorkerRequest))
+    workers.forEach((worker) => worker.postMessage({ type: 'cancel' } satisfies CancelMessage))
   options.signal?.addEventListener('abort', onAbort)
   const runWorker = async (): Promise<void> => {
     const worker = new Worker(options.workerPath)
@@ -53,7 +53,7 @@ export async function runFoldsInWorkers(tasks: FoldTask[], options: PoolOptions)
           worker.on('message', onMessage)
           worker.on('error', reject)
           worker.once('exit', onExit)
-          worker.postMessage({ type: 'fold', task, backend: options.backend } satisfies WorkerRequest)
+          worker.postMessage({ type: 'fold', task, backend: options.backend } satisfies FoldMessage)
         })
       }
     } finally {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { FoldResultView } from '../../ipc/contract/engine'
 import '../layers'
-import { augmentWindows, type AugmentOptions } from '../augment'
+import { augmentWindows, type AugmentOptions } from '../training/augment'
 import { buildModel } from '../model/build-model'
 import type { ModelConfigInput } from '../model/config'
 import { logitsModel } from '../model/logits'
@@ -20,7 +20,7 @@ import { applyNormalization, fitNormalization, type NormalizationStats } from '.
 import type { InputShape, Window } from '../windows/types'
 import { LogisticRegression, majorityClass, windowFeatures } from './baselines'
 import { argMax, classificationMetrics } from './metrics'
-import type { ExecutionPolicy } from '../execution-policy'
+import type { ExecutionPolicy } from '../runtime/execution-policy'
 
 /** Everything about how one model (or ensemble) is trained, shared by every fold. */
 export interface TrainingSettings {

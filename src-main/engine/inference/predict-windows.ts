@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../../errors'
-import { loadModel } from '../model-files'
+import { loadModel } from '../registry/model-files'
 import { paperChannels } from '../model/config'
 import { validateWindows } from '../model/window-input'
 import { createWindowPredictor } from './window-predictor'

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import { addAttentionWeights, type AttentionWeights } from './attention-weights'
-import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { passExecutor, type ExecutionPolicy } from '../runtime/execution-policy'
 import { runPass } from '../executors/run-pass'
 import { attentionPass } from '../passes/channel-spatial-attention'
 import { attentionSetup } from './attention-constants'

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
-import { passExecutor, type ExecutionPolicy } from '../execution-policy'
+import { passExecutor, type ExecutionPolicy } from '../runtime/execution-policy'
 import { runPass } from '../executors/run-pass'
 import { causalConvolutionPass } from '../passes/grouped-convolution'
 import { convolutionInitializer, weightSeed } from './initializers'

@@ -1,7 +1,7 @@
 import type { HandlerMap } from '../../ipc/handler'
 import type { liveCalls } from '../../ipc/contract/live'
 import type { AppServices } from '../../services/app-services'
-import { activeLiveModel } from '../model-registry'
+import { activeLiveModel } from '../registry/model-registry'
 
 export function liveHandlers(services: AppServices): HandlerMap<keyof typeof liveCalls> {
   const { engine, models, live } = services

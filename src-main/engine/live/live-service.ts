@@ -8,7 +8,7 @@ import { systemClock, type LiveClock } from './clock'
 import { DISPLAY_HZ, DisplayDecimator } from './decimate'
 import { LiveInference, type LiveTick } from './live-inference'
 import type { WindowPredictor } from '../inference'
-import type { ModelManifest } from '../model-files'
+import type { ModelManifest } from '../registry/model-files'
 import { loadLiveModel } from './load'
 
 type LiveEvent = 'live.samples' | 'live.tick' | 'live.state'

@@ -1,8 +1,8 @@
 import type { WindowPredictor } from '../inference'
 import { createWindowPredictor } from '../inference/window-predictor'
-import { loadModel, type ModelManifest } from '../model-files'
+import { loadModel, type ModelManifest } from '../registry/model-files'
 import { inputShapesOf } from '../windows/extract'
-import { windowOptionsOf } from '../session-inference'
+import { windowOptionsOf } from '../inference/session-inference'
 import { createOnnxLivePredictor } from '../onnx/live-predictor'
 
 export type LivePath = 'tensorflow function' | 'onnxruntime' | 'javascript'

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { ExecutionPolicy } from '../execution-policy'
+import type { ExecutionPolicy } from '../runtime/execution-policy'
 import { PytorchGru, TcnResidualBlock, type PytorchGruArgs, type TcnResidualBlockArgs } from '../layers'
 
 export interface BuildModelOptions {

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { EmohealError, FileFormatError, ValidationError } from '../../errors'
 import { writeFileAtomically } from '../../files/atomic-file'
-import { loadModel } from '../model-files'
+import { loadModel } from '../registry/model-files'
 import {
   buildOnnxGraph,
   onnxDtypes,

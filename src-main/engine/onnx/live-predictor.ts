@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { WindowPredictor } from '../inference'
-import type { ModelManifest } from '../model-files'
+import type { ModelManifest } from '../registry/model-files'
 import { buildOnnxGraph } from './model-graph'
 import { encodeOnnxModel } from './onnx-proto'
 

@@ -1,4 +1,4 @@
-import { float16Bits } from '../edge-export'
+import { float16Bits } from '../edge/edge-export'
 import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { createWriteStream, existsSync, promises as fs } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { CancelledError, NotFoundError } from '../../errors'
-import { threadsPerJob } from '../backend'
+import { threadsPerJob } from '../runtime/backend'
 import { logFile, planFiles, readTaskResult, type LoadedPlan } from './plan-format'
 import { logTail } from './status'
 

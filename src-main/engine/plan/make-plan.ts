@@ -5,7 +5,7 @@ import type { TrainRequest } from '../../ipc/contract/engine'
 import { writeDirectoryAtomically } from '../../files/atomic-directory'
 import type { StudyStore } from '../../store/study-store'
 import { foldTasks } from '../evaluation/evaluate'
-import { resolveGroups, resolveRun } from '../run-training'
+import { resolveGroups, resolveRun } from '../runs/run-training'
 import { extractWindows } from '../windows/extract'
 import type { WindowSet } from '../windows/types'
 import {

@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../../errors'
-import { useBackend } from '../backend'
+import { useBackend } from '../runtime/backend'
 import { foldTasks, summarizeFolds } from '../evaluation/evaluate'
 import { prepareFold, scoreFold, type FoldResult } from '../evaluation/fold-runner'
 import { reviewCandidates } from '../evaluation/review'
-import { loadModel } from '../model-files'
-import { defaultModelDirectory, runOutcome, saveFinalModel, type RunOutcome } from '../run-training'
+import { loadModel } from '../registry/model-files'
+import { defaultModelDirectory, runOutcome, saveFinalModel, type RunOutcome } from '../runs/run-training'
 import type { NormalizationStats } from '../windows/normalize'
 import {
   foldRequestOf,

@@ -5,7 +5,7 @@ import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
 import { trainRequestSchema, type TrainRequest } from '../../ipc/contract/engine'
 import type { FoldRequest } from '../evaluation/folds'
 import type { TrainingSettings } from '../evaluation/fold-runner'
-import type { ResolvedRun } from '../run-training'
+import type { ResolvedRun } from '../runs/run-training'
 import { sha256 } from './window-file'
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
-import { executionPolicyFor } from '../execution-policy'
+import { executionPolicyFor } from '../runtime/execution-policy'
 import { executePass, type ExecutorChoice } from '../executors/run-pass'
 import { adamUpdate } from '../passes/adam'
 

@@ -1,7 +1,7 @@
 import { FlatAdam } from './flat-adam'
 import * as tf from '@tensorflow/tfjs'
 import { CancelledError } from '../../errors'
-import type { ExecutionPolicy } from '../execution-policy'
+import type { ExecutionPolicy } from '../runtime/execution-policy'
 import { logitsModel } from '../model/logits'
 import { weightedCrossEntropy } from './loss'
 import { Random } from './random'

@@ -7,7 +7,7 @@ const id = z.number().int().positive()
  * Upper bounds of what one training call may ask for. Each is a generous multiple of what the paper (P) and
  * native (N) presets use, so that real variations of either pass, while no single call can ask for a model or
  * a batch that exhausts memory. The two aggregates catch combinations that each field's bound lets through;
- * they need the model's defaults, so engine/training-limits.ts checks them with the model's own schema when
+ * they need the model's defaults, so engine/runs/training-limits.ts checks them with the model's own schema when
  * train.start is called, before a run starts.
  */
 export const trainingLimits = {
@@ -86,7 +86,7 @@ const scalarModelFields = [
 
 /**
  * The upper bounds of `model`, checked on the overrides as given. Only numbers are compared here: their types
- * and lower bounds are the model schema's, which train.start applies (engine/training-limits.ts).
+ * and lower bounds are the model schema's, which train.start applies (engine/runs/training-limits.ts).
  */
 function boundModel(model: Record<string, unknown> | undefined, ctx: z.RefinementCtx): void {
   if (!model) return
@@ -127,7 +127,7 @@ export const augmentSchema = z.object({
 })
 
 /**
- * A training request. Unset fields take the preset's defaults (see engine/run-training.ts): `paper` is the
+ * A training request. Unset fields take the preset's defaults (see engine/runs/run-training.ts): `paper` is the
  * published configuration, `native` our native-rate design.
  */
 export const trainRequestSchema = z
@@ -255,7 +255,7 @@ export interface FoldResultView {
   parameterCount: number
 }
 
-/** What training_run.results holds for a finished run (engine/run-service.ts storedResults). */
+/** What training_run.results holds for a finished run (engine/runs/run-service.ts storedResults). */
 export interface TrainResultsView {
   preset: string
   backend: { name: string; why: string }

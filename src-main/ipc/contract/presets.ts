@@ -23,7 +23,7 @@ export interface PresetDefaults {
 }
 
 /**
- * The presets' defaults, in one place for the engine that resolves a request (engine/run-training.ts) and the
+ * The presets' defaults, in one place for the engine that resolves a request (engine/runs/run-training.ts) and the
  * Train page that shows what a blank field means. `paper` is the published configuration; `native` our
  * native-rate design, whose choices (balanced loss, z-scores, restore-best, LOSO) are ours, not the paper's.
  */

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs'
-import { ValidationError } from '../errors'
-import { windowLabels } from '../labels/window-labels'
-import { ModelStore } from '../store/model-store'
-import type { StudyStore } from '../store/study-store'
-import { loadModel, manifestWindowsOf, type ModelManifest } from './model-files'
-import { inputTensors } from './training/tensors'
-import { inputShapesOf, sessionWindowsAt } from './windows/extract'
-import { normalizeInputs, type ChannelStats } from './windows/normalize'
-import type { Target, WindowOptions } from './windows/types'
+import { ValidationError } from '../../errors'
+import { windowLabels } from '../../labels/window-labels'
+import { ModelStore } from '../../store/model-store'
+import type { StudyStore } from '../../store/study-store'
+import { loadModel, manifestWindowsOf, type ModelManifest } from '../registry/model-files'
+import { inputTensors } from '../training/tensors'
+import { inputShapesOf, sessionWindowsAt } from '../windows/extract'
+import { normalizeInputs, type ChannelStats } from '../windows/normalize'
+import type { Target, WindowOptions } from '../windows/types'
 
 export interface SessionPrediction {
   modelId: number | null

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { FileFormatError, NotFoundError, ValidationError } from '../errors'
-import type { StudyStore } from '../store/study-store'
+import { FileFormatError, NotFoundError, ValidationError } from '../../errors'
+import type { StudyStore } from '../../store/study-store'
 import {
   compareModels,
   randomEvaluationInputs,
   studyEvaluationInputs,
   type EdgeComparison
 } from './edge-comparison'
-import './layers'
+import '../layers'
 import {
   loadModel,
   modelArtifacts,
@@ -17,7 +17,7 @@ import {
   modelFileNames,
   readModelManifest,
   writeDirectoryAtomically
-} from './model-files'
+} from '../registry/model-files'
 
 /**
  * Models for small devices: the same model directory (model.json, weights.bin, manifest.json) with every float

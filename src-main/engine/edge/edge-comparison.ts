@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
-import { ValidationError } from '../errors'
-import type { StudyStore } from '../store/study-store'
-import type { ModelManifest } from './model-files'
-import { windowOptionsOf } from './session-inference'
-import { nativeRateInputShapes } from './model/native-rate-model'
-import { inputTensors } from './training/tensors'
-import { extractWindows } from './windows/extract'
-import { normalizeInputs } from './windows/normalize'
+import { ValidationError } from '../../errors'
+import type { StudyStore } from '../../store/study-store'
+import type { ModelManifest } from '../registry/model-files'
+import { windowOptionsOf } from '../inference/session-inference'
+import { nativeRateInputShapes } from '../model/native-rate-model'
+import { inputTensors } from '../training/tensors'
+import { extractWindows } from '../windows/extract'
+import { normalizeInputs } from '../windows/normalize'
 
 /** Windows to compare a model and its quantized copy on: one tensor per model input, labels where known. */
 export interface EvaluationInputs {

@@ -2,12 +2,12 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { z } from 'zod'
-import { FileFormatError, NotFoundError } from '../errors'
-import './layers'
-import { LABEL_SOURCES } from '../ipc/contract/labels'
-import { trainingLimits } from '../ipc/contract/engine'
-import { modelConfigSchema } from './model/config'
-import { exists, writeDirectoryAtomically } from '../files/atomic-directory'
+import { FileFormatError, NotFoundError } from '../../errors'
+import '../layers'
+import { LABEL_SOURCES } from '../../ipc/contract/labels'
+import { trainingLimits } from '../../ipc/contract/engine'
+import { modelConfigSchema } from '../model/config'
+import { exists, writeDirectoryAtomically } from '../../files/atomic-directory'
 
 export { writeDirectoryAtomically }
 

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { EmohealError, NotFoundError, type SerializedError } from '../errors'
-import type { ModelView } from '../ipc/contract/engine'
-import type { BackendPreference } from './backend'
-import { defaultWorkerPath } from './evaluation/worker-path'
-import type { SessionPrediction } from './session-inference'
-import type { ErrorReply } from './training/worker-messages'
+import { EmohealError, NotFoundError, type ErrorReply, type SerializedError } from '../../errors'
+import type { ModelView } from '../../ipc/contract/engine'
+import type { BackendPreference } from '../runtime/backend'
+import { defaultWorkerPath } from '../../files/worker-path'
+import type { SessionPrediction } from '../inference/session-inference'
 
 /** What every task needs to open the study and the backend in its worker, as the training worker does. */
 interface TaskStudy {

@@ -1,11 +1,12 @@
 import { parentPort } from 'node:worker_threads'
-import { serializeError } from '../errors'
-import { StudyStore } from '../store/study-store'
-import { useBackend } from './backend'
-import { executionPolicyFor } from './execution-policy'
-import { runFold } from './evaluation/fold-runner'
+import { serializeError } from '../../errors'
+import { StudyStore } from '../../store/study-store'
+import { useBackend } from '../runtime/backend'
+import { executionPolicyFor } from '../runtime/execution-policy'
+import { runFold } from '../evaluation/fold-runner'
 import { runTraining } from './run-training'
-import type { FoldReply, RunReply, WorkerRequest } from './training/worker-messages'
+import type { FoldReply } from '../evaluation/fold-messages'
+import type { RunReply, WorkerRequest } from './worker-messages'
 
 /**
  * Entry of a training worker thread (out/main/train-worker.js). It runs one task at a time: a whole run

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { registerKernelOverrides } from './execution-policy'
-import { graphFunctionsPresent } from './executors/graph-ops'
+import { graphFunctionsPresent } from '../executors/graph-ops'
 import { execFile } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -9,7 +9,7 @@ import { availableParallelism, constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { isMainThread } from 'node:worker_threads'
-import { ValidationError } from '../errors'
+import { ValidationError } from '../../errors'
 
 /**
  * The one place the engine picks its TensorFlow.js backend. Native TensorFlow (tfjs-node-gpu, then

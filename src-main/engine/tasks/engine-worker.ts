@@ -1,10 +1,10 @@
 import { parentPort } from 'node:worker_threads'
-import { serializeError } from '../errors'
-import { StudyStore } from '../store/study-store'
-import { useBackend } from './backend'
+import { serializeError } from '../../errors'
+import { StudyStore } from '../../store/study-store'
+import { useBackend } from '../runtime/backend'
 import type { EngineTask, EngineTaskResults, EngineWorkerReply, EngineWorkerRequest } from './engine-tasks'
-import { predictSession } from './session-inference'
-import { importTorchIntoRegistry } from './torch-registry'
+import { predictSession } from '../inference/session-inference'
+import { importTorchIntoRegistry } from '../torch/torch-registry'
 
 async function run(task: EngineTask): Promise<EngineTaskResults[EngineTask['task']]> {
   await useBackend(task.backend)

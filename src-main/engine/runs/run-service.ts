@@ -1,13 +1,13 @@
 import { Worker } from 'node:worker_threads'
-import { CancelledError, ConflictError, NotFoundError } from '../errors'
-import type { TrainProgress, TrainRequest } from '../ipc/contract/engine'
-import { ModelStore, type TrainingRunRecord } from '../store/model-store'
-import type { StudyStore } from '../store/study-store'
-import { defaultWorkerPath } from './evaluation/worker-path'
-import { registerModelDirectory } from './model-registry'
+import { CancelledError, ConflictError, NotFoundError } from '../../errors'
+import type { TrainProgress, TrainRequest } from '../../ipc/contract/engine'
+import { ModelStore, type TrainingRunRecord } from '../../store/model-store'
+import type { StudyStore } from '../../store/study-store'
+import { defaultWorkerPath } from '../../files/worker-path'
+import { registerModelDirectory } from '../registry/model-registry'
 import { emptyProgress } from './progress'
 import type { RunOutcome } from './run-training'
-import type { RunReply, WorkerRequest, WorkerRunRequest } from './training/worker-messages'
+import type { RunReply, WorkerRequest, WorkerRunRequest } from './worker-messages'
 
 export interface RunServiceDependencies {
   study: () => StudyStore

@@ -1,7 +1,7 @@
-import { ValidationError } from '../errors'
-import { trainingLimits, type TrainRequest } from '../ipc/contract/engine'
-import { parseModelConfig } from './model/build-model'
-import { modelConfigSchema, paperChannels, type ModelConfig } from './model/config'
+import { ValidationError } from '../../errors'
+import { trainingLimits, type TrainRequest } from '../../ipc/contract/engine'
+import { parseModelConfig } from '../model/build-model'
+import { modelConfigSchema, paperChannels, type ModelConfig } from '../model/config'
 import { resolveRun } from './run-training'
 
 /** Weights of a config, estimated layer by layer as the model builders lay them out. */

@@ -1,8 +1,8 @@
 import { basename, dirname, extname, join } from 'node:path'
-import { ModelStore, type ModelRecord } from '../store/model-store'
-import type { StudyStore } from '../store/study-store'
-import { registerModelDirectory } from './model-registry'
-import { importTorchModel, type ImportTorchResult } from './torch'
+import { ModelStore, type ModelRecord } from '../../store/model-store'
+import type { StudyStore } from '../../store/study-store'
+import { registerModelDirectory } from '../registry/model-registry'
+import { importTorchModel, type ImportTorchResult } from './'
 
 /** Where an imported model goes when no directory is given: beside the study's trained models. */
 export function importedModelDirectory(studyPath: string, file: string): string {

@@ -1,6 +1,6 @@
-import { resampleByIndex } from './windows/resample'
-import type { Random } from './training/random'
-import type { InputShape, Window } from './windows/types'
+import { resampleByIndex } from '../windows/resample'
+import type { Random } from './random'
+import type { InputShape, Window } from '../windows/types'
 
 /**
  * Training-time augmentations, each a toggle (undefined or 0 = off). Values are in the units of the

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { NotFoundError } from '../../errors'
+import { NotFoundError } from '../errors'
 
 /**
  * The built worker entry: beside the bundle that runs (out/main), else the project's build output. Source

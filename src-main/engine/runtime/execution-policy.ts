@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
-import { registerCachedReshape } from './executors/cached-reshape'
-import { graphFunctionsPresent } from './executors/graph-ops'
-import { registerLeanGradients } from './executors/lean-gradients'
-import type { ExecutorChoice } from './executors/run-pass'
+import { registerCachedReshape } from '../executors/cached-reshape'
+import { graphFunctionsPresent } from '../executors/graph-ops'
+import { registerLeanGradients } from '../executors/lean-gradients'
+import type { ExecutorChoice } from '../executors/run-pass'
 
 /**
  * How the model's layer passes run on the backend in use, decided once where the backend is chosen

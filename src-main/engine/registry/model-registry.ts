@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
-import { NotFoundError } from '../errors'
-import type { ReviewItemView } from '../ipc/contract/engine'
-import { ModelStore, type ModelRecord } from '../store/model-store'
-import type { StudyStore } from '../store/study-store'
+import { NotFoundError } from '../../errors'
+import type { ReviewItemView } from '../../ipc/contract/engine'
+import { ModelStore, type ModelRecord } from '../../store/model-store'
+import type { StudyStore } from '../../store/study-store'
 import { manifestWindowsOf, type ModelManifest } from './model-files'
 
 /** Where a model directory came from, for the name it is registered under when none is given. */
