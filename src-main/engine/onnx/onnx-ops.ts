@@ -1,4 +1,4 @@
-import { float16Bits } from '../edge/edge-export'
+import { float16Bits } from '../formats/float16'
 import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,

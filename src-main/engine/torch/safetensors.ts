@@ -1,5 +1,6 @@
 import { FileFormatError } from '../../errors'
 import { printable, printableList, stateDictLimits, type StateDictLimits } from './limits'
+import { float16Value } from '../formats/float16'
 
 /** A tensor read from or written to a safetensors file, always as float32 here. */
 export interface NamedTensor {
@@ -13,22 +14,13 @@ const bytesPerElement: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16
 /** Headers above this size are taken as a sign that the file is something else (a .pt zip, a text file). */
 const largestHeader = 100 * 1024 * 1024
 
-function float16ToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1
-  const exponent = (bits >> 10) & 0x1f
-  const fraction = bits & 0x3ff
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024)
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024)
-}
-
 function decode(bytes: Buffer, dtype: SafetensorsDtype): Float32Array {
   const count = bytes.length / bytesPerElement[dtype]
   const out = new Float32Array(count)
   if (dtype === 'F32') {
     for (let i = 0; i < count; i++) out[i] = bytes.readFloatLE(i * 4)
   } else if (dtype === 'F16') {
-    for (let i = 0; i < count; i++) out[i] = float16ToFloat32(bytes.readUInt16LE(i * 2))
+    for (let i = 0; i < count; i++) out[i] = float16Value(bytes.readUInt16LE(i * 2))
   } else {
     // bfloat16 is the top half of a float32.
     const word = new Uint32Array(1)

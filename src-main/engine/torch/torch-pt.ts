@@ -3,26 +3,18 @@ import { printable, printableList, stateDictLimits, type StateDictLimits } from 
 import { unpickle, type PickleResolver } from './pickle'
 import { readSafetensors, type NamedTensor } from './safetensors'
 import { ZipArchive, type ZipEntry } from './zip-archive'
+import { float16Value } from '../formats/float16'
 
 interface StorageType {
   bytesPerElement: number
   read(view: DataView, index: number): number
 }
 
-function float16ToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1
-  const exponent = (bits >> 10) & 0x1f
-  const fraction = bits & 0x3ff
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024)
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024)
-}
-
 /** The typed storages torch.save names in a persistent id (torch 1.13 and 2.x both write these names). */
 const storageTypes: Record<string, StorageType> = {
   FloatStorage: { bytesPerElement: 4, read: (view, i) => view.getFloat32(i * 4, true) },
   DoubleStorage: { bytesPerElement: 8, read: (view, i) => view.getFloat64(i * 8, true) },
-  HalfStorage: { bytesPerElement: 2, read: (view, i) => float16ToFloat32(view.getUint16(i * 2, true)) },
+  HalfStorage: { bytesPerElement: 2, read: (view, i) => float16Value(view.getUint16(i * 2, true)) },
   // bfloat16 is the top half of a float32.
   BFloat16Storage: {
     bytesPerElement: 2,
