@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AppContext, type AppContextOptions } from './app-context'
 import { createDemoStudy } from './datasets/demo-study'
-import { createHandlers } from './ipc/handlers'
+import { createHandlers } from './ipc/handlers/create-handlers'
 import { createServices } from './services/app-services'
 import { defaultStudyPath } from './paths'
 

@@ -1,4 +1,4 @@
-import type { LiveClock } from '../engine/live/clock'
+import type { LiveClock } from './clock'
 import type { DeviceSettings } from '../ipc/contract/record'
 import { BitalinoDevice } from './bitalino/bitalino-device'
 import type { DeviceOptions, SensorDevice } from './device'

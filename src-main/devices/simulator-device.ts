@@ -1,5 +1,5 @@
 import type { SimulatorSettings } from '../ipc/contract/record'
-import type { LiveClock } from '../engine/live/clock'
+import type { LiveClock } from './clock'
 import type { DeviceDescription, DeviceSink, SensorDevice } from './device'
 import { SIMULATOR_STREAMS, SimulatedWristband } from './simulator'
 

@@ -9,7 +9,7 @@ import {
 } from '../datasets/synth/physiology'
 import { Random } from '../datasets/synth/random'
 import { couplingFor } from '../datasets/synth/synthesize'
-import { systemClock, type LiveClock } from '../engine/live/clock'
+import { systemClock, type LiveClock } from './clock'
 import type { LiveSource, SampleChunk, SourceStream } from './live-source'
 
 export interface SimulatorOptions {

@@ -6,5 +6,5 @@ export type Handler<N extends CallName> = (
   context: AppContext
 ) => Promise<CallResult<N>> | CallResult<N>
 
-/** Handlers for a subset of the contract; each domain exports one such object and ipc/handlers.ts joins them. */
+/** Handlers for a subset of the contract; ipc/handlers/ has one such object a domain, and create-handlers.ts joins them. */
 export type HandlerMap<N extends CallName> = { [K in N]: Handler<K> }

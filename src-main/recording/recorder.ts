@@ -2,7 +2,7 @@ import type { DeviceEvent, DeviceStream, SensorDevice } from '../devices/device'
 import type { DeviceFactory } from '../devices/create-device'
 import { DisconnectedError } from '../devices/errors'
 import type { LiveSource, SampleChunk, SourceStream } from '../devices/live-source'
-import { systemClock, type LiveClock } from '../engine/live/clock'
+import { systemClock, type LiveClock } from '../devices/clock'
 import { EmohealError } from '../errors'
 import type { DeviceSettings, DeviceState, RecordDeviceView, RecordStreamView } from '../ipc/contract/record'
 import type {

@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context'
 import { deviceFactory, type DeviceFactory } from '../devices/create-device'
 import { listSerialPorts } from '../devices/serial-transport'
-import { systemClock, type LiveClock } from '../engine/live/clock'
+import { systemClock, type LiveClock } from '../devices/clock'
 import { activeLiveModel } from '../engine/registry/model-registry'
 import type { LiveService } from '../engine/live/live-service'
 import { ConflictError, EmohealError, ValidationError } from '../errors'

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
 import { dispatch } from '../../src-main/ipc/dispatch'
-import { createHandlers } from '../../src-main/ipc/handlers'
+import { createHandlers } from '../../src-main/ipc/handlers/create-handlers'
 import { createServices } from '../../src-main/services/app-services'
 import { tempDir } from '../e2e/harness'
 

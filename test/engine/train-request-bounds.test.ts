@@ -4,7 +4,7 @@ import { AppContext } from '../../src-main/app-context'
 import { parseModelConfig } from '../../src-main/engine/model/build-model'
 import { buildModel } from '../../src-main/engine/model'
 import { dispatch } from '../../src-main/ipc/dispatch'
-import { createHandlers } from '../../src-main/ipc/handlers'
+import { createHandlers } from '../../src-main/ipc/handlers/create-handlers'
 import { trainRequestSchema, trainingLimits } from '../../src-main/ipc/contract/engine'
 import {
   checkTrainingRequest,

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
 import { calls, callNames } from '../../src-main/ipc/contract'
 import { dispatch } from '../../src-main/ipc/dispatch'
-import { createHandlers } from '../../src-main/ipc/handlers'
+import { createHandlers } from '../../src-main/ipc/handlers/create-handlers'
 import { createServices } from '../../src-main/services/app-services'
 import { tempDir } from '../e2e/harness'
 

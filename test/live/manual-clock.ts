@@ -1,4 +1,4 @@
-import type { LiveClock } from '../../src-main/engine/live/clock'
+import type { LiveClock } from '../../src-main/devices/clock'
 
 /** A clock tests move by hand: advance() fires every timer due, in time order, at its own time. */
 export class ManualClock implements LiveClock {

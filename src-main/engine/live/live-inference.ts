@@ -7,7 +7,7 @@ import { windowInputsAt, windowStreamNames, type LoadedStream } from '../windows
 import { engineScale } from '../windows/session-streams'
 import { coverage, gapTolerance } from '../windows/resample'
 import type { Target, WindowOptions } from '../windows/types'
-import { systemClock, type LiveClock } from './clock'
+import { systemClock, type LiveClock } from '../../devices/clock'
 import { SampleRing } from './sample-ring'
 
 /** A stream a live source delivers: its name as the study stores it, nominal rate and channel count. */

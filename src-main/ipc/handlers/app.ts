@@ -1,6 +1,6 @@
-import type { HandlerMap } from '../ipc/handler'
-import type { appCalls } from '../ipc/contract/app'
-import type { AppServices } from './app-services'
+import type { HandlerMap } from '../handler'
+import type { appCalls } from '../contract/app'
+import type { AppServices } from '../../services/app-services'
 
 export function appHandlers({ engine }: AppServices): HandlerMap<keyof typeof appCalls> {
   return {

@@ -1,6 +1,6 @@
-import type { HandlerMap } from '../ipc/handler'
-import type { recordCalls } from '../ipc/contract/record'
-import type { RecordingService } from './recording-service'
+import type { HandlerMap } from '../handler'
+import type { recordCalls } from '../contract/record'
+import type { RecordingService } from '../../recording/recording-service'
 
 export function recordHandlers(recording: RecordingService): HandlerMap<keyof typeof recordCalls> {
   return {

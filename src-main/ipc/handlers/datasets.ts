@@ -1,14 +1,14 @@
-import type { datasetCalls } from '../ipc/contract/datasets'
-import type { HandlerMap } from '../ipc/handler'
-import { EmohealError, ValidationError } from '../errors'
+import type { datasetCalls } from '../contract/datasets'
+import type { HandlerMap } from '../handler'
+import { EmohealError, ValidationError } from '../../errors'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { exportSessionEdf } from '../export/edf'
-import { exportKemocon } from '../export/kemocon-export'
-import { createDemoStudy } from './demo-study'
-import { importDataset } from './import-service'
-import { synthesizeKemocon } from './synth/synthesize'
+import { exportSessionEdf } from '../../export/edf'
+import { exportKemocon } from '../../export/kemocon-export'
+import { createDemoStudy } from '../../datasets/demo-study'
+import { importDataset } from '../../datasets/import-service'
+import { synthesizeKemocon } from '../../datasets/synth/synthesize'
 
 /**
  * Runs a call that writes files under a path the caller chose, turning what the file system refuses (a

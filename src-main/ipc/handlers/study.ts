@@ -1,5 +1,5 @@
-import type { HandlerMap } from '../ipc/handler'
-import type { studyCalls } from '../ipc/contract/studies'
+import type { HandlerMap } from '../handler'
+import type { studyCalls } from '../contract/studies'
 
 export const studyHandlers: HandlerMap<keyof typeof studyCalls> = {
   'study.current': (_args, context) => (context.hasStudy ? context.study().info() : null),

@@ -1,7 +1,7 @@
-import type { HandlerMap } from '../../ipc/handler'
-import type { liveCalls } from '../../ipc/contract/live'
+import type { HandlerMap } from '../handler'
+import type { liveCalls } from '../contract/live'
 import type { AppServices } from '../../services/app-services'
-import { activeLiveModel } from '../registry/model-registry'
+import { activeLiveModel } from '../../engine/registry/model-registry'
 
 export function liveHandlers(services: AppServices): HandlerMap<keyof typeof liveCalls> {
   const { engine, models, live } = services

@@ -1,10 +1,10 @@
-import { exportLabels } from '../export/labels-export'
-import type { labelCalls } from '../ipc/contract/labels'
-import type { HandlerMap } from '../ipc/handler'
-import type { SessionFeatureCache } from '../signal/session-features'
-import { labelAgreement } from './label-agreement'
-import { RevisionStore } from './revision-store'
-import { correctLabel, windowTable } from './window-table'
+import { exportLabels } from '../../export/labels-export'
+import type { labelCalls } from '../contract/labels'
+import type { HandlerMap } from '../handler'
+import type { SessionFeatureCache } from '../../signal/session-features'
+import { labelAgreement } from '../../labels/label-agreement'
+import { RevisionStore } from '../../labels/revision-store'
+import { correctLabel, windowTable } from '../../labels/window-table'
 
 /** `features` keeps what the filters made of a session's streams between calls (the table's feature columns). */
 export function labelHandlers(features: SessionFeatureCache): HandlerMap<keyof typeof labelCalls> {

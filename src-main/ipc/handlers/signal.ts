@@ -1,6 +1,6 @@
-import type { HandlerMap } from '../ipc/handler'
-import type { signalCalls } from '../ipc/contract/signals'
-import type { SignalServices } from './signal-services'
+import type { HandlerMap } from '../handler'
+import type { signalCalls } from '../contract/signals'
+import type { SignalServices } from '../../signal/signal-services'
 
 export function signalHandlers(signals: SignalServices): HandlerMap<keyof typeof signalCalls> {
   return {

@@ -1,7 +1,7 @@
-import type { HandlerMap } from '../ipc/handler'
-import type { annotationCalls } from '../ipc/contract/annotations'
-import { AnnotationStore } from '../store/annotation-store'
-import type { StudyStore } from '../store/study-store'
+import type { HandlerMap } from '../handler'
+import type { annotationCalls } from '../contract/annotations'
+import { AnnotationStore } from '../../store/annotation-store'
+import type { StudyStore } from '../../store/study-store'
 
 function annotationsOf(study: StudyStore): AnnotationStore {
   return new AnnotationStore(study.db)

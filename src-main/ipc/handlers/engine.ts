@@ -1,13 +1,13 @@
-import { ConflictError } from '../errors'
-import type { engineCalls } from '../ipc/contract/engine'
-import type { HandlerMap } from '../ipc/handler'
-import type { AppServices } from '../services/app-services'
-import type { StudyStore } from '../store/study-store'
-import { runEngineTask } from './tasks/engine-tasks'
-import { reviewOf } from './registry/model-registry'
-import { checkTrainingRequest } from './runs/training-limits'
-import { exportOnnx } from './onnx/export-onnx'
-import { exportTorchModel } from './torch'
+import { ConflictError } from '../../errors'
+import type { engineCalls } from '../contract/engine'
+import type { HandlerMap } from '../handler'
+import type { AppServices } from '../../services/app-services'
+import type { StudyStore } from '../../store/study-store'
+import { runEngineTask } from '../../engine/tasks/engine-tasks'
+import { reviewOf } from '../../engine/registry/model-registry'
+import { checkTrainingRequest } from '../../engine/runs/training-limits'
+import { exportOnnx } from '../../engine/onnx/export-onnx'
+import { exportTorchModel } from '../../engine/torch'
 
 /** The Train page's calls: runs, the model registry, session prediction, PyTorch import and export. */
 export function engineHandlers(services: AppServices): HandlerMap<keyof typeof engineCalls> {
