@@ -26,17 +26,17 @@ export function registerCachedReshape(): void {
     kernelName: tf.Reshape,
     backendName: 'tensorflow',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const native = backend as unknown as TfjsNodeBackend
+      const tensorflow = backend as unknown as TfjsNodeBackend
       const { x } = inputs as { x: tf.TensorInfo }
       const shape = tf.util.inferFromImplicitShape(
         (attrs as unknown as { shape: number[] }).shape,
         tf.util.sizeFromShape(x.shape)
       )
       const attributes = [
-        { name: 'T', type: native.binding.TF_ATTR_TYPE, value: dtypeCode(native, x.dtype) },
-        { name: 'Tshape', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_INT32 }
+        { name: 'T', type: tensorflow.binding.TF_ATTR_TYPE, value: dtypeCode(tensorflow, x.dtype) },
+        { name: 'Tshape', type: tensorflow.binding.TF_ATTR_TYPE, value: tensorflow.binding.TF_INT32 }
       ]
-      return native.executeSingleOutput(tf.Reshape, attributes, [
+      return tensorflow.executeSingleOutput(tf.Reshape, attributes, [
         x,
         cachedConstant(shape, [shape.length], 'int32')
       ])

@@ -103,7 +103,7 @@ export class GraphOps extends TensorOps<GraphOperand> {
 const registered = new Map<string, { name: string; outputs: number[][] }>()
 let counter = 0
 
-function nativeBackend(): TfjsNodeBackend {
+function tensorflowBackend(): TfjsNodeBackend {
   return tf.backend() as unknown as TfjsNodeBackend
 }
 
@@ -117,9 +117,9 @@ export function registeredFunctions(): Map<string, string> {
  * with the patch), whichever backend is in use now. EMOHEAL_GRAPH_FUNCTIONS=0 turns them off.
  */
 export function graphFunctionsPresent(): boolean {
-  const native = tf.findBackend('tensorflow') as unknown as TfjsNodeBackend | null
+  const tensorflow = tf.findBackend('tensorflow') as unknown as TfjsNodeBackend | null
   return (
-    typeof native?.binding?.emohealRegisterFunction === 'function' &&
+    typeof tensorflow?.binding?.emohealRegisterFunction === 'function' &&
     process.env.EMOHEAL_GRAPH_FUNCTIONS !== '0'
   )
 }
@@ -143,10 +143,10 @@ export function graphFunction(
     const ops = new GraphOps()
     const outputs = build(ops)
     const name = `emoheal_fn_${counter++}_${process.pid}`
-    nativeBackend().binding.emohealRegisterFunction?.(ops.encode(name, outputs))
+    tensorflowBackend().binding.emohealRegisterFunction?.(ops.encode(name, outputs))
     entry = { name, outputs: outputs.map((output) => output.shape) }
     registered.set(key, entry)
   }
   const { name, outputs } = entry
-  return (inputs) => nativeBackend().executeMultipleOutputs(name, [], inputs, outputs.length)
+  return (inputs) => tensorflowBackend().executeMultipleOutputs(name, [], inputs, outputs.length)
 }

@@ -268,7 +268,7 @@ export async function listBackends(options: BackendOptions = {}): Promise<Backen
   ]
 }
 
-function describeNative(status: BackendStatus): string {
+function describeTensorflow(status: BackendStatus): string {
   const intra = process.env.TF_NUM_INTRAOP_THREADS ?? 'default'
   const inter = process.env.TF_NUM_INTEROP_THREADS ?? 'default'
   const where = isMainThread ? '' : ' (set by the parent: worker thread)'
@@ -326,7 +326,7 @@ export async function useBackend(
     registerKernelOverrides(name)
     const what =
       name === 'tensorflow'
-        ? describeNative(status)
+        ? describeTensorflow(status)
         : name === 'wasm'
           ? 'WebAssembly, one thread'
           : 'plain JavaScript (slowest)'
