@@ -6,7 +6,8 @@ import { importDataset } from '../../src-main/datasets/import-service'
 import { synthesizeKemocon } from '../../src-main/datasets/synth/synthesize'
 import { saveModel } from '../../src-main/engine/registry/model-files'
 import { buildModel, parseModelConfig, type ModelConfigInput } from '../../src-main/engine/model'
-import { extractWindows, fitNormalization } from '../../src-main/engine/windows'
+import { extractWindows } from '../../src-main/engine/windows/extract'
+import { fitNormalization } from '../../src-main/engine/windows/normalize'
 import { StudyStore } from '../../src-main/store/study-store'
 
 /** A synthetic K-EmoCon copy (`emoheal synth`) imported into a new study: real E4 streams with reports. */
