@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs'
 import { attentionSetup } from '../layers/attention-constants'
 import type { Operand, TensorOps } from '../ops/tensor-ops'
 import { attentionForward } from '../passes/channel-spatial-attention'
+import { denseActivations, denseForward, type DenseActivation } from '../passes/dense'
 import { causalGeometry } from '../passes/grouped-convolution'
 import { gruLayerForward } from '../passes/gru-layer'
 import { tcnBlockForward } from '../passes/tcn-block'
@@ -34,15 +35,22 @@ function activation<H extends Operand>(ops: TensorOps<H>, name: unknown, x: H): 
   throw new UnsupportedLayer(`activation ${String(name)}`)
 }
 
+const denseLayer: LayerForward = (layer, [x], { ops, weight }) => {
+  const { useBias, activation: name = 'linear' } = config(layer) as { useBias?: boolean; activation?: string }
+  if (!(denseActivations as readonly string[]).includes(name))
+    throw new UnsupportedLayer(`activation ${name}`)
+  const shape = { activation: name as DenseActivation, useBias: useBias !== false }
+  const weights = shape.useBias ? [weight('kernel'), weight('bias')] : [weight('kernel')]
+  return denseForward(ops, [x, ...weights], shape).value
+}
+
 const forwards: Record<string, LayerForward> = {
   InputLayer: (_, [x]) => x,
   Dropout: (_, [x]) => x,
   Activation: (layer, [x], { ops }) => activation(ops, config(layer).activation, x),
-  Dense: (layer, [x], { ops, weight }) => {
-    const { useBias, activation: name } = config(layer)
-    const product = ops.matMul(x, weight('kernel'))
-    return activation(ops, name, useBias === false ? product : ops.add(product, weight('bias')))
-  },
+  EmohealDense: denseLayer,
+  // A tfjs Dense (a model not loaded through loadModel, which lifts them to EmohealDense): the same pass.
+  Dense: denseLayer,
   Reshape: (layer, [x], { ops }) => ops.reshape(x, [x.shape[0], ...(config(layer).targetShape as number[])]),
   Concatenate: (layer, inputs, { ops }) => {
     const axis = (config(layer).axis as number | undefined) ?? -1

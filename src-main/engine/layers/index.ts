@@ -4,3 +4,4 @@ export { TcnResidualBlock, type TcnResidualBlockArgs } from './tcn-residual-bloc
 export { ChannelSpatialAttention, type ChannelSpatialAttentionArgs } from './channel-spatial-attention'
 export { PytorchGru, type PytorchGruArgs } from './pytorch-gru'
 export { LastTimeStep, TemporalAveragePool, type TemporalAveragePoolArgs } from './time-steps'
+export { EmohealDense, type EmohealDenseArgs } from './dense'

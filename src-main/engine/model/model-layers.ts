@@ -1,6 +1,13 @@
 import type * as tf from '@tensorflow/tfjs'
 import type { ExecutionPolicy } from '../runtime/execution-policy'
-import { PytorchGru, TcnResidualBlock, type PytorchGruArgs, type TcnResidualBlockArgs } from '../layers'
+import {
+  EmohealDense,
+  PytorchGru,
+  TcnResidualBlock,
+  type EmohealDenseArgs,
+  type PytorchGruArgs,
+  type TcnResidualBlockArgs
+} from '../layers'
 
 export interface BuildModelOptions {
   /** Seeds every weight initialisation, for reproducible runs. */
@@ -8,7 +15,7 @@ export interface BuildModelOptions {
   /** How the layers' passes run (executionPolicyFor(backend) where the backend is chosen); default: the backend in use's. */
   policy?: ExecutionPolicy
   /**
-   * Replaces the TCN block or the GRU by another layer of the same weights (the tests' op-by-op references
+   * Replaces the TCN block, the GRU or the dense layers by another layer of the same weights (the tests' op-by-op references
    * and parity-only variants); the production layers by default.
    */
   layers?: Partial<ModelLayers>
@@ -17,6 +24,7 @@ export interface BuildModelOptions {
 export interface ModelLayers {
   tcnBlock: (args: TcnResidualBlockArgs) => tf.layers.Layer
   gru: (args: PytorchGruArgs) => tf.layers.Layer
+  dense: (args: EmohealDenseArgs) => tf.layers.Layer
 }
 
 /** The layers a builder makes, with the policy given to each. */
@@ -24,6 +32,7 @@ export function modelLayers(options: BuildModelOptions): ModelLayers {
   const { policy, layers } = options
   return {
     tcnBlock: layers?.tcnBlock ?? ((args) => new TcnResidualBlock({ ...args, policy })),
-    gru: layers?.gru ?? ((args) => new PytorchGru({ ...args, policy }))
+    gru: layers?.gru ?? ((args) => new PytorchGru({ ...args, policy })),
+    dense: layers?.dense ?? ((args) => new EmohealDense({ ...args, policy }))
   }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { ValidationError } from '../../errors'
 import { ChannelSpatialAttention, TemporalAveragePool } from '../layers'
 import { modelLayers, type BuildModelOptions } from './model-layers'
-import { pytorchUniformInitializer, weightSeed } from '../layers/initializers'
+import { weightSeed } from '../layers/initializers'
 import type { NativeRateModelConfig, Sensor } from './config'
 
 export interface BranchGroup {
@@ -124,13 +124,8 @@ export function buildNativeRateModel(
     })
     .apply(x) as tf.SymbolicTensor
   x = tf.layers.dropout({ rate: config.finalDropout, name: 'final_dropout' }).apply(x) as tf.SymbolicTensor
-  x = tf.layers
-    .dense({
-      name: 'logits',
-      units: config.classes,
-      kernelInitializer: pytorchUniformInitializer(2 * config.gruUnits, weightSeed(seed, 2)),
-      biasInitializer: pytorchUniformInitializer(2 * config.gruUnits, weightSeed(seed, 3))
-    })
+  x = layers
+    .dense({ name: 'logits', units: config.classes, seed: weightSeed(seed, 2) })
     .apply(x) as tf.SymbolicTensor
   const output = tf.layers
     .activation({ activation: 'softmax', name: 'probabilities' })

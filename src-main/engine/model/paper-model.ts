@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { LastTimeStep } from '../layers'
 import { modelLayers, type BuildModelOptions } from './model-layers'
-import { pytorchUniformInitializer, weightSeed } from '../layers/initializers'
+import { weightSeed } from '../layers/initializers'
 import { paperChannels, type PaperModelConfig } from './config'
 
 /** Layer names the PyTorch name mapping relies on. */
@@ -14,16 +14,6 @@ export const paperLayerNames = {
   logits: 'logits',
   probabilities: 'probabilities'
 } as const
-
-function linear(name: string, inputUnits: number, units: number, seed: number | undefined, index: number) {
-  // PyTorch's Linear default, so that an untrained model starts where the published one does.
-  return tf.layers.dense({
-    name,
-    units,
-    kernelInitializer: pytorchUniformInitializer(inputUnits, weightSeed(seed, index)),
-    biasInitializer: pytorchUniformInitializer(inputUnits, weightSeed(seed, index + 1))
-  })
-}
 
 /**
  * The published EmoHeal: five TCNs (one per channel, run as one grouped computation) with channel and spatial
@@ -53,13 +43,19 @@ export function buildPaperModel(config: PaperModelConfig, options: BuildModelOpt
       .apply(x) as tf.SymbolicTensor
   })
   x = new LastTimeStep({ name: 'last_step' }).apply(x) as tf.SymbolicTensor
-  x = linear(paperLayerNames.fusionFirst, branchFeatures, config.fusionUnits, seed, 0).apply(
-    x
-  ) as tf.SymbolicTensor
-  x = tf.layers.activation({ activation: 'relu', name: 'fusion_relu' }).apply(x) as tf.SymbolicTensor
-  x = linear(paperLayerNames.fusionSecond, config.fusionUnits, branchFeatures, seed, 2).apply(
-    x
-  ) as tf.SymbolicTensor
+  // PyTorch's Linear (and its default initialisation, so that an untrained model starts where the published one
+  // does); the ReLU between the two runs inside the first one's pass.
+  x = layers
+    .dense({
+      name: paperLayerNames.fusionFirst,
+      units: config.fusionUnits,
+      activation: 'relu',
+      seed: weightSeed(seed, 0)
+    })
+    .apply(x) as tf.SymbolicTensor
+  x = layers
+    .dense({ name: paperLayerNames.fusionSecond, units: branchFeatures, seed: weightSeed(seed, 2) })
+    .apply(x) as tf.SymbolicTensor
   x = tf.layers
     .reshape({ targetShape: [1, branchFeatures], name: 'fusion_sequence' })
     .apply(x) as tf.SymbolicTensor
@@ -73,9 +69,9 @@ export function buildPaperModel(config: PaperModelConfig, options: BuildModelOpt
     })
     .apply(x) as tf.SymbolicTensor
   x = tf.layers.dropout({ rate: config.finalDropout, name: 'final_dropout' }).apply(x) as tf.SymbolicTensor
-  x = linear(paperLayerNames.logits, 2 * config.gruUnits, config.classes, seed, 4).apply(
-    x
-  ) as tf.SymbolicTensor
+  x = layers
+    .dense({ name: paperLayerNames.logits, units: config.classes, seed: weightSeed(seed, 4) })
+    .apply(x) as tf.SymbolicTensor
   const output = tf.layers.activation({ activation: 'softmax', name: paperLayerNames.probabilities }).apply(x)
   return tf.model({ inputs: input, outputs: output as tf.SymbolicTensor, name: 'emoheal_paper' })
 }

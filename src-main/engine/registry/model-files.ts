@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs'
 import { z } from 'zod'
 import { FileFormatError, NotFoundError } from '../../errors'
 import '../layers'
+import { liftDenseLayers } from '../layers/saved-dense'
 import { LABEL_SOURCES } from '../../ipc/contract/labels'
 import { trainingLimits } from '../../ipc/contract/engine'
 import { modelConfigSchema } from '../model/config'
@@ -254,7 +255,10 @@ export interface LoadedModel {
 
 export async function loadModel(directory: string): Promise<LoadedModel> {
   const manifest = await readModelManifest(directory)
+  const artifacts = await readModelArtifacts(directory)
+  // Models saved with tfjs Dense layers load with the engine's (same weights), so that they run its pass.
+  artifacts.modelTopology = liftDenseLayers(artifacts.modelTopology) as tf.io.ModelArtifacts['modelTopology']
   // tfjs decodes float16 and uint8 weights to float32 as it builds the model.
-  const model = await tf.loadLayersModel(tf.io.fromMemory(await readModelArtifacts(directory)))
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts))
   return { model, manifest }
 }
