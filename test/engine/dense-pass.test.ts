@@ -111,6 +111,32 @@ describe.each(backends)('on %s', (backend) => {
   const forms: PassExecutor[] = native ? [...(graph ? (['graph'] as const) : []), 'eager', 'tfjs'] : ['tfjs']
   if (native && !graph) console.log('[dense pass] graph executor skipped: the binding registers no functions')
 
+  test("the executors run the pass, not tfjs's Dense kernels (the choice is real)", async () => {
+    const c = cases[1]
+    const x = tf.tensor(numbers(tf.util.sizeFromShape(c.input), 3, 1.5), c.input)
+    const kernelNames = async (layer: tf.layers.Layer) => {
+      const info = await tf.profile(() => {
+        tf.tidy(() => {
+          const variables = layer.trainableWeights.map((weight) => weight.read() as tf.Variable)
+          tf.variableGrads(
+            () => tf.sum(layer.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+            variables
+          )
+        })
+      })
+      return info.kernels.map((kernel) => kernel.name)
+    }
+    const tfjs = await kernelNames(tfjsDense(c))
+    expect(tfjs).toContain('BatchMatMul')
+    // The pass's backward is written out: not the kernels of tfjs's gradients.
+    expect(await kernelNames(ours(c, 'tfjs'))).not.toEqual(tfjs)
+    for (const executor of forms.filter((form) => form !== 'tfjs')) {
+      // Through the binding or as functions no operation is a tfjs kernel.
+      const names = await kernelNames(ours(c, executor))
+      expect(names.join(' '), executor).not.toMatch(/MatMul|Relu/)
+    }
+  })
+
   describe.each(cases)('%#', (c) => {
     test.each(forms)(`%s forward and gradients equal tfjs's Dense: ${name(c)}`, (form) => {
       const x = tf.tensor(numbers(tf.util.sizeFromShape(c.input), 5, 1.5), c.input)
