@@ -11,7 +11,7 @@ async function main() {
     const shapes =
       config.kind === 'paper' ? [[config.steps, 5]] : nativeRateInputShapes(config).map((s) => s.shape)
     const window = shapes.map(([t, c]) => Float32Array.from({ length: t * c }, () => Math.random() * 2 - 1))
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     const times: number[] = []
     for (let i = 0; i < 500; i++) fast(window)
     const cpuBefore = process.cpuUsage()

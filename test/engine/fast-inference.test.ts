@@ -34,7 +34,7 @@ function inputShapes(config: ModelConfig): [number, number][] {
 
 /** The largest difference between the tfjs model's and the fast predictor's probabilities, window by window. */
 async function compare(model: tf.LayersModel, config: ModelConfig, windows: number, seed: number) {
-  const fast = createPlainJsPredictor(model, config)
+  const fast = createPlainJsPredictor(model)
   const inputs = inputShapes(config).map(([steps, channels], index) =>
     tf.randomNormal([windows, steps, channels], 0, 1.5, 'float32', seed + index)
   )
@@ -92,7 +92,7 @@ describe('fast single-window predictor', () => {
   test('rejects a window of the wrong size, naming the input', () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 1 })
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     expect(() => fast(new Float32Array(99))).toThrow(/input 0 must hold 100 values/)
     expect(() => fast([new Float32Array(100), new Float32Array(100)])).toThrow(/takes 1 inputs/)
     model.dispose()
@@ -124,7 +124,7 @@ describe.skipIf(torchMissing)('fast predictor on imported PyTorch weights', () =
       probabilities: number[][]
     }
     const fromTfjs = (await (model.predict(tf.tensor3d(inputs.windows)) as tf.Tensor).array()) as number[][]
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     let fromTfjsLargest = 0
     let fromTorchLargest = 0
     inputs.windows.forEach((window, w) => {

@@ -1,0 +1,536 @@
+/**
+ * The loops ArrayOps' instructions run (executors/array-ops.ts), over Float64Array buffers. Each loop is
+ * written for the typed arrays alone and takes its operation as a code that a switch outside the loop
+ * selects, so that every inner loop is one monomorphic body V8 compiles once.
+ */
+
+export const sizeOf = (shape: number[]): number => shape.reduce((product, size) => product * size, 1)
+
+/** Row-major strides of a contiguous tensor. */
+export function stridesOf(shape: number[]): number[] {
+  const strides = new Array<number>(shape.length)
+  for (let axis = shape.length - 1, stride = 1; axis >= 0; axis--) {
+    strides[axis] = stride
+    stride *= shape[axis]
+  }
+  return strides
+}
+
+/**
+ * Strides (`strides`, per axis of `shape`) re-stated per axis of `target`, which `shape` broadcasts to (NumPy
+ * broadcasting: 0 on an axis where the operand has size 1 or no axis).
+ */
+export function alignStrides(shape: number[], strides: number[], target: number[]): number[] {
+  const offset = target.length - shape.length
+  return target.map((_, axis) => {
+    const at = axis - offset
+    return at < 0 || shape[at] === 1 ? 0 : strides[at]
+  })
+}
+
+export const broadcastStrides = (shape: number[], target: number[]): number[] =>
+  alignStrides(shape, stridesOf(shape), target)
+
+/**
+ * Iterates `dims` with one stride per operand per axis, as runs along the innermost axis: unit axes dropped,
+ * neighbouring axes merged where every operand steps through them as one, so that a same-shape or a
+ * trailing-axis broadcast is one run or one run per row.
+ */
+export class Runs {
+  /** Runs in all; each is `length` elements long. */
+  readonly count: number
+  readonly length: number
+  /** Per operand: the step within a run. */
+  readonly step: Int32Array
+  /** Per operand: the offset of the current run's first element. */
+  readonly at: Int32Array
+  private readonly dims: number[]
+  private readonly strides: number[][]
+  private readonly counters: Int32Array
+
+  constructor(dims: number[], strides: number[][]) {
+    const kept: number[] = []
+    const merged: number[][] = strides.map(() => [])
+    dims.forEach((size, axis) => {
+      if (size === 1) return
+      const last = kept.length - 1
+      if (last >= 0 && strides.every((own, i) => merged[i][last] === own[axis] * size)) {
+        kept[last] *= size
+        strides.forEach((own, i) => (merged[i][last] = own[axis]))
+      } else {
+        kept.push(size)
+        strides.forEach((own, i) => merged[i].push(own[axis]))
+      }
+    })
+    const rank = kept.length
+    this.length = rank ? kept[rank - 1] : 1
+    this.step = Int32Array.from(merged.map((own) => (rank ? own[rank - 1] : 0)))
+    this.dims = kept.slice(0, -1)
+    this.strides = merged.map((own) => own.slice(0, -1))
+    this.count = sizeOf(this.dims)
+    this.at = new Int32Array(strides.length)
+    this.counters = new Int32Array(this.dims.length)
+  }
+
+  /** Starts over at the given offsets of the first two operands (the others at 0). */
+  start(first = 0, second = 0): void {
+    this.counters.fill(0)
+    this.at.fill(0)
+    this.at[0] = first
+    if (this.at.length > 1) this.at[1] = second
+  }
+
+  /** Moves to the next run. */
+  next(): void {
+    const { dims, strides, counters, at } = this
+    for (let axis = dims.length - 1; axis >= 0; axis--) {
+      counters[axis]++
+      for (let i = 0; i < at.length; i++) at[i] += strides[i][axis]
+      if (counters[axis] < dims[axis]) return
+      for (let i = 0; i < at.length; i++) at[i] -= strides[i][axis] * dims[axis]
+      counters[axis] = 0
+    }
+  }
+}
+
+/** A strided copy from `source` (strides per axis of `dims`, starting at `from`) to `target` (likewise). */
+export function copyStrided(
+  runs: Runs,
+  source: Float64Array,
+  from: number,
+  target: Float64Array,
+  to: number
+): void {
+  runs.start(from, to)
+  const { length, step, at } = runs
+  const [sourceStep, targetStep] = [step[0], step[1]]
+  for (let run = 0; run < runs.count; run++) {
+    let s = at[0]
+    let t = at[1]
+    if (sourceStep === 1 && targetStep === 1) for (let i = 0; i < length; i++) target[t + i] = source[s + i]
+    else for (let i = 0; i < length; i++, s += sourceStep, t += targetStep) target[t] = source[s]
+    runs.next()
+  }
+}
+
+export const Unary = {
+  sqrt: 0,
+  neg: 1,
+  sigmoid: 2,
+  tanh: 3,
+  relu: 4,
+  sign: 5
+} as const
+
+/** One run of a unary operation: n results, x stepped by sx. */
+function unaryRun(
+  code: number,
+  x: Float64Array,
+  i: number,
+  sx: number,
+  out: Float64Array,
+  k: number,
+  n: number
+) {
+  const end = k + n
+  switch (code) {
+    case Unary.sqrt:
+      for (; k < end; k++, i += sx) out[k] = Math.sqrt(x[i])
+      return
+    case Unary.neg:
+      for (; k < end; k++, i += sx) out[k] = -x[i]
+      return
+    case Unary.sigmoid:
+      for (; k < end; k++, i += sx) out[k] = 1 / (1 + Math.exp(-x[i]))
+      return
+    case Unary.tanh:
+      for (; k < end; k++, i += sx) out[k] = Math.tanh(x[i])
+      return
+    case Unary.relu:
+      for (; k < end; k++, i += sx) out[k] = x[i] > 0 ? x[i] : 0
+      return
+    case Unary.sign:
+      for (; k < end; k++, i += sx) out[k] = Math.sign(x[i])
+      return
+    default:
+      throw new Error(`unknown unary code ${code}`)
+  }
+}
+
+/** out = op(x) over `runs` (operands x, out), x read from `from`. */
+export function unaryLoop(code: number, runs: Runs, x: Float64Array, from: number, out: Float64Array): void {
+  runs.start(from)
+  const { length, step, at } = runs
+  for (let run = 0; run < runs.count; run++) {
+    unaryRun(code, x, at[0], step[0], out, at[1], length)
+    runs.next()
+  }
+}
+
+export const Binary = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  equal: 4,
+  /** dy * y * (1 - y): a = y, b = dy. */
+  sigmoidGrad: 5,
+  /** dy * (1 - y²): a = y, b = dy. */
+  tanhGrad: 6,
+  /** dy where y > 0: a = dy, b = y. */
+  reluGrad: 7
+} as const
+
+/** One run of a binary operation: n results, a and b stepped by their own strides (0 or 1 mostly). */
+function binaryRun(
+  code: number,
+  a: Float64Array,
+  i: number,
+  sa: number,
+  b: Float64Array,
+  j: number,
+  sb: number,
+  out: Float64Array,
+  k: number,
+  n: number
+): void {
+  const end = k + n
+  switch (code) {
+    case Binary.add:
+      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] + b[j]
+      return
+    case Binary.sub:
+      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] - b[j]
+      return
+    case Binary.mul:
+      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] * b[j]
+      return
+    case Binary.div:
+      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] / b[j]
+      return
+    case Binary.equal:
+      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] === b[j] ? 1 : 0
+      return
+    case Binary.sigmoidGrad:
+      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] * a[i] * (1 - a[i])
+      return
+    case Binary.tanhGrad:
+      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] * (1 - a[i] * a[i])
+      return
+    case Binary.reluGrad:
+      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] > 0 ? a[i] : 0
+      return
+    default:
+      throw new Error(`unknown binary code ${code}`)
+  }
+}
+
+/** out = a (op) b over `runs` (operands a, b, out), a and b read from their own offsets. */
+export function binaryLoop(
+  code: number,
+  runs: Runs,
+  a: Float64Array,
+  aFrom: number,
+  b: Float64Array,
+  bFrom: number,
+  out: Float64Array
+): void {
+  runs.start(aFrom, bFrom)
+  const { length, step, at } = runs
+  for (let run = 0; run < runs.count; run++) {
+    binaryRun(code, a, at[0], step[0], b, at[1], step[1], out, at[2], length)
+    runs.next()
+  }
+}
+
+/** out = condition != 0 ? t : e over `runs` (operands condition, t, e, out), each input from its offset. */
+export function selectLoop(
+  runs: Runs,
+  [condition, t, e]: Float64Array[],
+  offsets: number[],
+  out: Float64Array
+): void {
+  runs.start(offsets[0], offsets[1])
+  runs.at[2] = offsets[2]
+  const { length, step, at } = runs
+  for (let run = 0; run < runs.count; run++) {
+    let c = at[0]
+    let i = at[1]
+    let j = at[2]
+    let k = at[3]
+    for (let n = 0; n < length; n++, c += step[0], i += step[1], j += step[2], k += step[3])
+      out[k] = condition[c] !== 0 ? t[i] : e[j]
+    runs.next()
+  }
+}
+
+/** Sum, mean or max of x viewed as [outer, n, inner] over n, into out [outer, inner]. */
+export function reduceLoop(
+  op: 'Mean' | 'Max' | 'Sum',
+  x: Float64Array,
+  out: Float64Array,
+  outer: number,
+  n: number,
+  inner: number
+): void {
+  for (let o = 0; o < outer; o++) {
+    const target = o * inner
+    const source = o * n * inner
+    if (op === 'Max') {
+      for (let i = 0; i < inner; i++) out[target + i] = x[source + i]
+      for (let r = 1; r < n; r++)
+        for (let i = 0, at = source + r * inner; i < inner; i++)
+          if (x[at + i] > out[target + i]) out[target + i] = x[at + i]
+    } else {
+      for (let i = 0; i < inner; i++) out[target + i] = 0
+      for (let r = 0; r < n; r++)
+        for (let i = 0, at = source + r * inner; i < inner; i++) out[target + i] += x[at + i]
+      if (op === 'Mean') for (let i = 0; i < inner; i++) out[target + i] /= n
+    }
+  }
+}
+
+/** Softmax over each row of `width` values. */
+export function softmaxLoop(x: Float64Array, out: Float64Array, width: number): void {
+  for (let row = 0; row < x.length; row += width) {
+    let largest = -Infinity
+    for (let i = row; i < row + width; i++) if (x[i] > largest) largest = x[i]
+    let sum = 0
+    for (let i = row; i < row + width; i++) {
+      out[i] = Math.exp(x[i] - largest)
+      sum += out[i]
+    }
+    for (let i = row; i < row + width; i++) out[i] /= sum
+  }
+}
+
+/**
+ * out [m, n] = a [m, k] x b, with b given transposed (bt [n, k]) so that every product is a contiguous dot;
+ * four columns at a time share each loaded value of a, and their four sums run independently.
+ */
+export function matMulLoop(
+  a: Float64Array,
+  aAt: number,
+  bt: Float64Array,
+  btAt: number,
+  out: Float64Array,
+  outAt: number,
+  m: number,
+  k: number,
+  n: number
+): void {
+  for (let i = 0; i < m; i++) {
+    const row = aAt + i * k
+    const target = outAt + i * n
+    let j = 0
+    for (; j + 3 < n; j += 4) {
+      const w0 = btAt + j * k
+      const w1 = w0 + k
+      const w2 = w1 + k
+      const w3 = w2 + k
+      let s0 = 0
+      let s1 = 0
+      let s2 = 0
+      let s3 = 0
+      for (let c = 0; c < k; c++) {
+        const value = a[row + c]
+        s0 += value * bt[w0 + c]
+        s1 += value * bt[w1 + c]
+        s2 += value * bt[w2 + c]
+        s3 += value * bt[w3 + c]
+      }
+      out[target + j] = s0
+      out[target + j + 1] = s1
+      out[target + j + 2] = s2
+      out[target + j + 3] = s3
+    }
+    for (; j < n; j++) {
+      const w = btAt + j * k
+      let s = 0
+      for (let c = 0; c < k; c++) s += a[row + c] * bt[w + c]
+      out[target + j] = s
+    }
+  }
+}
+
+/** [batch][rows][columns] -> [batch][columns][rows]. */
+export function transposeLast(x: Float64Array, out: Float64Array, rows: number, columns: number): void {
+  const block = rows * columns
+  for (let at = 0; at < x.length; at += block)
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < columns; c++) out[at + c * rows + r] = x[at + r * columns + c]
+}
+
+/** Filters computed together by the convolution loop: each loaded input value serves this many products. */
+export const filterBlock = 4
+
+/** A 2-D convolution's shape: x [N, H, W, G*C] NHWC, filter [kh, kw, C, G*F], stride 1. */
+export interface Conv2dShape {
+  batch: number
+  height: number
+  width: number
+  groups: number
+  inputs: number
+  outputs: number
+  kernelHeight: number
+  kernelWidth: number
+  /** top, left, bottom, right */
+  pads: [number, number, number, number]
+  dilations: [number, number]
+}
+
+/**
+ * A grouped, dilated convolution x [N, H, W, G*C] -> [N, H', W', G*F], with its zero-padded copy of the input
+ * ([N, H + top + bottom, W + left + right + 1, G*C]: one spare column) and its packed filter, made once.
+ */
+export class ConvolutionLoop {
+  private readonly padded: Float64Array
+  private readonly packed: Float64Array
+  /** Where each tap reads, from an output position's first input value. */
+  private readonly reach: Int32Array
+  private readonly paddedHeight: number
+  private readonly paddedWidth: number
+  private readonly channels: number
+
+  /** The padded copy's size; `layout` is the same for convolutions whose copies have the same zero borders. */
+  static padding({ batch, height, width, groups, inputs, pads }: Conv2dShape) {
+    const shape = [batch, height + pads[0] + pads[2], width + pads[1] + pads[3] + 1, groups * inputs]
+    return { size: sizeOf(shape), layout: `${shape.join('x')}:${pads.join(',')}` }
+  }
+
+  /** padded: zeros of ConvolutionLoop.padding(shape).size, which only loops of the same layout may share. */
+  constructor(
+    private readonly shape: Conv2dShape,
+    padded: Float64Array
+  ) {
+    const { height, width, groups, inputs, outputs, kernelHeight, kernelWidth, pads, dilations } = shape
+    this.paddedHeight = height + pads[0] + pads[2]
+    this.paddedWidth = width + pads[1] + pads[3] + 1
+    this.channels = groups * inputs
+    this.padded = padded
+    this.packed = new Float64Array(kernelHeight * kernelWidth * inputs * groups * outputs)
+    this.reach = new Int32Array(kernelHeight * kernelWidth)
+    for (let i = 0; i < kernelHeight; i++)
+      for (let j = 0; j < kernelWidth; j++)
+        this.reach[i * kernelWidth + j] =
+          (i * dilations[0] * this.paddedWidth + j * dilations[1]) * this.channels
+  }
+
+  /**
+   * The filter [kh, kw, C, G*F] laid out for the loop: per group, blocks of 4 filters interleaved tap by tap
+   * ([kh*kw*C][4]), then the leftover filters one after another ([kh*kw*C]).
+   */
+  pack(filter: Float64Array): void {
+    const { groups, inputs, outputs, kernelHeight, kernelWidth } = this.shape
+    const rows = kernelHeight * kernelWidth * inputs
+    const width = groups * outputs
+    const blocked = outputs - (outputs % filterBlock)
+    const packed = this.packed
+    let next = 0
+    for (let g = 0; g < groups; g++) {
+      for (let f = 0; f < blocked; f += filterBlock)
+        for (let r = 0; r < rows; r++)
+          for (let i = 0; i < filterBlock; i++) packed[next++] = filter[r * width + g * outputs + f + i]
+      for (let f = blocked; f < outputs; f++)
+        for (let r = 0; r < rows; r++) packed[next++] = filter[r * width + g * outputs + f]
+    }
+  }
+
+  /**
+   * Convolves x by the packed filter into out, plus a bias [G*F] and then a ReLU where given (the bias add
+   * and ReLU that follow a convolution, in its loop). Two output columns and four filters at a time: each
+   * loaded value serves eight products with eight independent sums, which keeps the loop within the CPU's
+   * registers. An odd last column also computes the column after it from the spare zero column, and drops it.
+   */
+  run(x: Float64Array, bias: Float64Array | null, relu: boolean, out: Float64Array): void {
+    const { batch, height, width, groups, inputs, outputs, kernelHeight, kernelWidth, pads, dilations } =
+      this.shape
+    const { padded, packed, reach, paddedHeight, paddedWidth, channels } = this
+    const row = width * channels
+    for (let n = 0; n < batch; n++)
+      for (let h = 0; h < height; h++) {
+        const source = (n * height + h) * row
+        const target = ((n * paddedHeight + h + pads[0]) * paddedWidth + pads[1]) * channels
+        for (let i = 0; i < row; i++) padded[target + i] = x[source + i]
+      }
+    const floor = relu ? 0 : -Infinity
+    const outHeight = paddedHeight - (kernelHeight - 1) * dilations[0]
+    const outWidth = paddedWidth - 1 - (kernelWidth - 1) * dilations[1]
+    const outChannels = groups * outputs
+    const rows = kernelHeight * kernelWidth * inputs
+    const blocked = outputs - (outputs % filterBlock)
+    const taps = reach.length
+    for (let n = 0; n < batch; n++)
+      for (let oh = 0; oh < outHeight; oh++)
+        for (let g = 0; g < groups; g++) {
+          const groupFilter = g * rows * outputs
+          for (let ow = 0; ow < outWidth; ow += 2) {
+            const pair = ow + 1 < outWidth
+            const target = ((n * outHeight + oh) * outWidth + ow) * outChannels + g * outputs
+            const origin = ((n * paddedHeight + oh) * paddedWidth + ow) * channels + g * inputs
+            for (let f = 0; f < blocked; f += filterBlock) {
+              let a0 = 0
+              let a1 = 0
+              let a2 = 0
+              let a3 = 0
+              let b0 = 0
+              let b1 = 0
+              let b2 = 0
+              let b3 = 0
+              let w = groupFilter + f * rows
+              for (let tap = 0; tap < taps; tap++) {
+                const from = origin + reach[tap]
+                const end = from + inputs
+                for (let c = from; c < end; c++, w += filterBlock) {
+                  const u = padded[c]
+                  const v = padded[c + channels]
+                  const k0 = packed[w]
+                  const k1 = packed[w + 1]
+                  const k2 = packed[w + 2]
+                  const k3 = packed[w + 3]
+                  a0 += u * k0
+                  a1 += u * k1
+                  a2 += u * k2
+                  a3 += u * k3
+                  b0 += v * k0
+                  b1 += v * k1
+                  b2 += v * k2
+                  b3 += v * k3
+                }
+              }
+              const at = g * outputs + f
+              const c0 = bias ? bias[at] : 0
+              const c1 = bias ? bias[at + 1] : 0
+              const c2 = bias ? bias[at + 2] : 0
+              const c3 = bias ? bias[at + 3] : 0
+              out[target + f] = Math.max(floor, c0 + a0)
+              out[target + f + 1] = Math.max(floor, c1 + a1)
+              out[target + f + 2] = Math.max(floor, c2 + a2)
+              out[target + f + 3] = Math.max(floor, c3 + a3)
+              if (pair) {
+                out[target + outChannels + f] = Math.max(floor, c0 + b0)
+                out[target + outChannels + f + 1] = Math.max(floor, c1 + b1)
+                out[target + outChannels + f + 2] = Math.max(floor, c2 + b2)
+                out[target + outChannels + f + 3] = Math.max(floor, c3 + b3)
+              }
+            }
+            for (let f = blocked; f < outputs; f++) {
+              let a = 0
+              let b = 0
+              let w = groupFilter + f * rows
+              for (let tap = 0; tap < taps; tap++) {
+                const from = origin + reach[tap]
+                const end = from + inputs
+                for (let c = from; c < end; c++, w++) {
+                  a += padded[c] * packed[w]
+                  b += padded[c + channels] * packed[w]
+                }
+              }
+              const c = bias ? bias[g * outputs + f] : 0
+              out[target + f] = Math.max(floor, c + a)
+              if (pair) out[target + outChannels + f] = Math.max(floor, c + b)
+            }
+          }
+        }
+  }
+}
