@@ -93,6 +93,20 @@ describe('ArrayOps against tfjs on cpu', () => {
     expectClose((ops, [x, y]) => ops.div(y, x), [a, b], tf.div(b, a), 1e-3)
   })
 
+  test('a ReLU of a sum, recorded into the sum, and the sum still read by another', () => {
+    const a = random(30, [2, 3, 4])
+    const b = random(31, [3, 1])
+    expectClose((ops, [x, y]) => ops.relu(ops.add(x, y)), [a, b], tf.relu(tf.add(a, b)))
+    expectClose(
+      (ops, [x, y]) => {
+        const sum = ops.add(x, y)
+        return ops.mul(ops.relu(sum), sum)
+      },
+      [a, b],
+      tf.mul(tf.relu(tf.add(a, b)), tf.add(a, b))
+    )
+  })
+
   test('unary operations', () => {
     const x = random(3, [3, 7])
     expectClose(

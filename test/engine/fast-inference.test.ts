@@ -59,7 +59,12 @@ async function compare(model: tf.LayersModel, config: ModelConfig, windows: numb
 describe('fast single-window predictor', () => {
   const cases: [string, ModelConfigInput][] = [
     ['paper', { kind: 'paper' }],
+    ['paper, 3 classes', { kind: 'paper', classes: 3 }],
     ['native-rate (attention after the TCN)', { kind: 'native-rate' }],
+    [
+      'native-rate with attention after the TCN, 2 GRU layers, 3 classes',
+      { kind: 'native-rate', attention: 'after-tcn', gruLayers: 2, classes: 3 }
+    ],
     [
       'native-rate with in-block attention and heart rate',
       {
@@ -88,6 +93,19 @@ describe('fast single-window predictor', () => {
       model.dispose()
     })
   }
+
+  test('copies the weights when created: later training does not move it', () => {
+    const config = parseModelConfig({ kind: 'paper' })
+    const model = buildModel(config, { seed: 2 })
+    randomizeWeights(model, 7)
+    const fast = createPlainJsPredictor(model)
+    const window = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i))
+    const before = fast(window)
+    randomizeWeights(model, 70)
+    expect(Array.from(fast(window))).toEqual(Array.from(before))
+    expect(Array.from(createPlainJsPredictor(model)(window))).not.toEqual(Array.from(before))
+    model.dispose()
+  })
 
   test('rejects a window of the wrong size, naming the input', () => {
     const config = parseModelConfig({ kind: 'paper' })

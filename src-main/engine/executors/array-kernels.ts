@@ -178,7 +178,9 @@ export const Binary = {
   /** dy * (1 - y²): a = y, b = dy. */
   tanhGrad: 6,
   /** dy where y > 0: a = dy, b = y. */
-  reluGrad: 7
+  reluGrad: 7,
+  /** max(0, a + b): a ReLU of a sum, recorded into the sum. */
+  addRelu: 8
 } as const
 
 /** One run of a binary operation: n results, a and b stepped by their own strides (0 or 1 mostly). */
@@ -219,6 +221,12 @@ function binaryRun(
       return
     case Binary.reluGrad:
       for (; k < end; k++, i += sa, j += sb) out[k] = b[j] > 0 ? a[i] : 0
+      return
+    case Binary.addRelu:
+      for (; k < end; k++, i += sa, j += sb) {
+        const sum = a[i] + b[j]
+        out[k] = sum > 0 ? sum : 0
+      }
       return
     default:
       throw new Error(`unknown binary code ${code}`)
@@ -273,6 +281,17 @@ export function reduceLoop(
   n: number,
   inner: number
 ): void {
+  if (inner === 1) {
+    // Over the last axis: one contiguous row per result.
+    for (let o = 0, at = 0; o < outer; o++) {
+      let value = op === 'Max' ? x[at] : 0
+      if (op === 'Max') for (let r = 1; r < n; r++) value = x[at + r] > value ? x[at + r] : value
+      else for (let r = 0; r < n; r++) value += x[at + r]
+      out[o] = op === 'Mean' ? value / n : value
+      at += n
+    }
+    return
+  }
   for (let o = 0; o < outer; o++) {
     const target = o * inner
     const source = o * n * inner

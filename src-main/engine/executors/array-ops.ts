@@ -82,6 +82,8 @@ interface Instruction {
   convolution?: Convolution
   /** A copy's output as a view of its input, which readers that take strides read in place. */
   view?: View
+  /** An elementwise operation of two operands, which a ReLU of its output is recorded into. */
+  binary?: { code: number; a: ArrayOperand; b: ArrayOperand }
 }
 
 const withoutUnitAxes = (shape: number[]) => shape.filter((size) => size !== 1)
@@ -147,6 +149,20 @@ function einsumKernel(equation: string, a: ArrayOperand, b: ArrayOperand, outSha
 
 export class ArrayOps extends TensorOps<ArrayOperand> {
   private readonly instructions: Instruction[] = []
+  /**
+   * Constants with their last two axes swapped, once each: every step of a recurrence multiplies by the same
+   * kernel, and one copy of it stays in cache where one a step would not.
+   */
+  private readonly swapped = new Map<Storage, Float64Array>()
+
+  private swappedConstant(x: ArrayOperand): Float64Array {
+    let values = this.swapped.get(x.storage)
+    if (!values) {
+      values = swapLast(x.storage.values as Float64Array, x.shape)
+      this.swapped.set(x.storage, values)
+    }
+    return values
+  }
 
   private operand(shape: number[], kind: Storage['kind']): ArrayOperand {
     return { shape, storage: new Storage(sizeOf(shape), kind) }
@@ -175,7 +191,7 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     inputs: ArrayOperand[],
     shape: number[],
     kernel: Kernel,
-    about: Pick<Instruction, 'convolution' | 'view'> = {}
+    about: Pick<Instruction, 'convolution' | 'view' | 'binary'> = {}
   ): ArrayOperand {
     if (inputs.every(isConstant)) {
       const operand = this.operand(shape, 'constant')
@@ -449,7 +465,8 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
       shape,
       ([x, y], out) =>
         () =>
-          binaryLoop(code, runs, x, left.offset, y, right.offset, out)
+          binaryLoop(code, runs, x, left.offset, y, right.offset, out),
+      { binary: { code, a, b } }
     )
   }
 
@@ -531,6 +548,8 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     const convolution = x.storage.producer?.convolution
     if (convolution && !convolution.relu)
       return this.reshape(this.convolution({ ...convolution, relu: true }), x.shape)
+    const sum = x.storage.producer?.binary
+    if (sum?.code === Binary.add) return this.reshape(this.binary(Binary.addRelu, sum.a, sum.b), x.shape)
     return this.unary(Unary.relu, x)
   }
 
@@ -617,7 +636,7 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     const bConstant = isConstant(b)
     return this.record([a, b], shape, ([x, y], out) => {
       const left = transposeA ? new Float64Array(x.length) : x
-      const right = transposeB ? y : bConstant ? swapLast(y, b.shape) : new Float64Array(y.length)
+      const right = transposeB ? y : bConstant ? this.swappedConstant(b) : new Float64Array(y.length)
       const rearrangeB = !transposeB && !bConstant
       return () => {
         if (transposeA) transposeLast(x, left, k, m)
@@ -711,19 +730,40 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     return this.conv2d(x, filter, [top, left, h - 1 - top, w - 1 - left], [1, 1])
   }
 
-  override convolveSameFilterGradient(): ArrayOperand {
+  // The training gradients (convolveInputGradient, a forward convolution, is the base class's).
+
+  override convolveSameFilterGradient(
+    _x: ArrayOperand,
+    _filterShape: number[],
+    _dy: ArrayOperand
+  ): ArrayOperand {
     return this.inferenceOnly('convolveSameFilterGradient')
   }
 
-  override convolveSameInputGradient(): ArrayOperand {
+  override convolveSameInputGradient(
+    _inputShape: number[],
+    _filter: ArrayOperand,
+    _dy: ArrayOperand
+  ): ArrayOperand {
     return this.inferenceOnly('convolveSameInputGradient')
   }
 
-  override convolveGroupedFilterGradient(): ArrayOperand {
+  override convolveGroupedFilterGradient(
+    _dy: ArrayOperand,
+    _x: ArrayOperand,
+    _groups: number,
+    _taps: number,
+    _geometry: ConvolutionGeometry
+  ): ArrayOperand {
     return this.inferenceOnly('convolveGroupedFilterGradient')
   }
 
-  override convolveFilterGradient(): ArrayOperand {
+  override convolveFilterGradient(
+    _dy: ArrayOperand,
+    _x: ArrayOperand,
+    _taps: number,
+    _geometry: ConvolutionGeometry
+  ): ArrayOperand {
     return this.inferenceOnly('convolveFilterGradient')
   }
 }
