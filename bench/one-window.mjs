@@ -7,7 +7,7 @@
  */
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -45,4 +45,5 @@ const args = [outfile]
 if (values.calls) args.push('--calls', values.calls)
 if (values.backends) args.push('--backends', values.backends)
 const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root, env })
+rmSync(directory, { recursive: true, force: true })
 process.exit(result.status ?? 1)
