@@ -26,6 +26,13 @@ const peer = peerFile ? (require(peerFile) as { createPlainJsPredictor: PeerFact
 
 const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
 
+function cpuPerCall(predict: () => unknown, calls: number): number {
+  const before = process.cpuUsage()
+  for (let call = 0; call < calls; call++) predict()
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / 1000 / calls
+}
+
 function timed(predict: () => unknown): number {
   const started = performance.now()
   predict()
@@ -54,6 +61,12 @@ async function measure(backend: BackendPreference, kind: 'paper' | 'native-rate'
     own.push(timed(() => predict(window)))
     if (old) theirs.push(timed(() => old(window)))
   }
+  // CPU time per call, in blocks of 20 calls taken in turn: on a shared machine it moves less than wall time.
+  const [ownCpu, theirCpu]: number[][] = [[], []]
+  for (let block = 0; block < Math.ceil(calls / 20); block++) {
+    ownCpu.push(cpuPerCall(() => predict(window), 20))
+    if (old) theirCpu.push(cpuPerCall(() => old(window), 20))
+  }
   const tensors = window.map((values, i) => tf.tensor3d(values, [1, ...inputShapesOf(config)[i]]))
   const input = tensors.length === 1 ? tensors[0] : tensors
   const predictTimes: number[] = []
@@ -69,6 +82,8 @@ async function measure(backend: BackendPreference, kind: 'paper' | 'native-rate'
     calls,
     plainJsMs: median(own),
     peerMs: old ? median(theirs) : null,
+    plainJsCpuMs: median(ownCpu),
+    peerCpuMs: old ? median(theirCpu) : null,
     modelPredictMs: median(predictTimes),
     creationMs,
     largestDifferenceFromPeer: largest
