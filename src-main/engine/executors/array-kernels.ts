@@ -457,99 +457,136 @@ export class ConvolutionLoop {
 
   /**
    * Convolves x by the packed filter into out, plus a bias [G*F] and then a ReLU where given (the bias add
-   * and ReLU that follow a convolution, in its loop). Two output columns and four filters at a time: each
-   * loaded value serves eight products with eight independent sums, which keeps the loop within the CPU's
-   * registers. An odd last column also computes the column after it from the spare zero column, and drops it.
+   * and ReLU that follow a convolution, in its loop). A convolution along one axis (a filter of height 1, no
+   * padding of the height) reads x itself at the positions whose taps all fall inside it, in pairs, and the
+   * padded copy only at the others, so that only x's ends are copied.
    */
   run(x: Float64Array, bias: Float64Array | null, relu: boolean, out: Float64Array): void {
-    const { batch, height, width, groups, inputs, outputs, kernelHeight, kernelWidth, pads, dilations } =
-      this.shape
-    const { padded, packed, reach, paddedHeight, paddedWidth, channels } = this
+    const { batch, height, width, groups, inputs, kernelHeight, kernelWidth, pads, dilations } = this.shape
+    const { padded, paddedHeight, paddedWidth, channels } = this
+    const outHeight = paddedHeight - (kernelHeight - 1) * dilations[0]
+    const outWidth = paddedWidth - 1 - (kernelWidth - 1) * dilations[1]
+    const alongWidth = kernelHeight === 1 && pads[0] === 0 && pads[2] === 0
+    // The positions read from x directly: every tap inside x, an even count of them.
+    const first = alongWidth ? Math.min(pads[1], outWidth) : outWidth
+    const inside = Math.max(0, outWidth - pads[3] - first)
+    const last = first + inside - (inside % 2)
+    // The ends of x the other positions read (all of it where none is read directly).
+    const headEnd = last > first ? Math.min(width, (kernelWidth - 1) * dilations[1]) : width
+    const tailStart = last > first ? Math.max(headEnd, last - pads[1]) : width
     const row = width * channels
     for (let n = 0; n < batch; n++)
       for (let h = 0; h < height; h++) {
         const source = (n * height + h) * row
         const target = ((n * paddedHeight + h + pads[0]) * paddedWidth + pads[1]) * channels
-        for (let i = 0; i < row; i++) padded[target + i] = x[source + i]
+        for (let i = 0; i < headEnd * channels; i++) padded[target + i] = x[source + i]
+        for (let i = tailStart * channels; i < row; i++) padded[target + i] = x[source + i]
       }
+    for (let n = 0; n < batch; n++)
+      for (let oh = 0; oh < outHeight; oh++)
+        for (let g = 0; g < groups; g++) {
+          const fromPadded = (n * paddedHeight + oh) * paddedWidth * channels + g * inputs
+          const targetRow = (n * outHeight + oh) * outWidth
+          this.positions(padded, fromPadded, 0, first, g, targetRow, bias, relu, out)
+          if (last > first) {
+            const fromX = ((n * height + oh) * width - pads[1]) * channels + g * inputs
+            this.positions(x, fromX, first, last, g, targetRow, bias, relu, out)
+          }
+          this.positions(padded, fromPadded, last, outWidth, g, targetRow, bias, relu, out)
+        }
+  }
+
+  /**
+   * Output positions [from, to) of one row and group, position p reading source from origin + p*C. Two
+   * positions and four filters at a time: each loaded value serves eight products with eight independent
+   * sums, which keeps the loop within the CPU's registers. An odd last position also computes the one after
+   * it (from the padded copy's spare zero column, or from x where [from, to) is even) and drops it.
+   */
+  private positions(
+    source: Float64Array,
+    origin: number,
+    from: number,
+    to: number,
+    g: number,
+    targetRow: number,
+    bias: Float64Array | null,
+    relu: boolean,
+    out: Float64Array
+  ): void {
+    const { groups, inputs, outputs, kernelHeight, kernelWidth } = this.shape
+    const { packed, reach, channels } = this
     const floor = relu ? 0 : -Infinity
-    const outHeight = paddedHeight - (kernelHeight - 1) * dilations[0]
-    const outWidth = paddedWidth - 1 - (kernelWidth - 1) * dilations[1]
     const outChannels = groups * outputs
     const rows = kernelHeight * kernelWidth * inputs
     const blocked = outputs - (outputs % filterBlock)
     const taps = reach.length
-    for (let n = 0; n < batch; n++)
-      for (let oh = 0; oh < outHeight; oh++)
-        for (let g = 0; g < groups; g++) {
-          const groupFilter = g * rows * outputs
-          for (let ow = 0; ow < outWidth; ow += 2) {
-            const pair = ow + 1 < outWidth
-            const target = ((n * outHeight + oh) * outWidth + ow) * outChannels + g * outputs
-            const origin = ((n * paddedHeight + oh) * paddedWidth + ow) * channels + g * inputs
-            for (let f = 0; f < blocked; f += filterBlock) {
-              let a0 = 0
-              let a1 = 0
-              let a2 = 0
-              let a3 = 0
-              let b0 = 0
-              let b1 = 0
-              let b2 = 0
-              let b3 = 0
-              let w = groupFilter + f * rows
-              for (let tap = 0; tap < taps; tap++) {
-                const from = origin + reach[tap]
-                const end = from + inputs
-                for (let c = from; c < end; c++, w += filterBlock) {
-                  const u = padded[c]
-                  const v = padded[c + channels]
-                  const k0 = packed[w]
-                  const k1 = packed[w + 1]
-                  const k2 = packed[w + 2]
-                  const k3 = packed[w + 3]
-                  a0 += u * k0
-                  a1 += u * k1
-                  a2 += u * k2
-                  a3 += u * k3
-                  b0 += v * k0
-                  b1 += v * k1
-                  b2 += v * k2
-                  b3 += v * k3
-                }
-              }
-              const at = g * outputs + f
-              const c0 = bias ? bias[at] : 0
-              const c1 = bias ? bias[at + 1] : 0
-              const c2 = bias ? bias[at + 2] : 0
-              const c3 = bias ? bias[at + 3] : 0
-              out[target + f] = Math.max(floor, c0 + a0)
-              out[target + f + 1] = Math.max(floor, c1 + a1)
-              out[target + f + 2] = Math.max(floor, c2 + a2)
-              out[target + f + 3] = Math.max(floor, c3 + a3)
-              if (pair) {
-                out[target + outChannels + f] = Math.max(floor, c0 + b0)
-                out[target + outChannels + f + 1] = Math.max(floor, c1 + b1)
-                out[target + outChannels + f + 2] = Math.max(floor, c2 + b2)
-                out[target + outChannels + f + 3] = Math.max(floor, c3 + b3)
-              }
-            }
-            for (let f = blocked; f < outputs; f++) {
-              let a = 0
-              let b = 0
-              let w = groupFilter + f * rows
-              for (let tap = 0; tap < taps; tap++) {
-                const from = origin + reach[tap]
-                const end = from + inputs
-                for (let c = from; c < end; c++, w++) {
-                  a += padded[c] * packed[w]
-                  b += padded[c + channels] * packed[w]
-                }
-              }
-              const c = bias ? bias[g * outputs + f] : 0
-              out[target + f] = Math.max(floor, c + a)
-              if (pair) out[target + outChannels + f] = Math.max(floor, c + b)
-            }
+    const groupFilter = g * rows * outputs
+    for (let ow = from; ow < to; ow += 2) {
+      const pair = ow + 1 < to
+      const target = (targetRow + ow) * outChannels + g * outputs
+      const at = origin + ow * channels
+      for (let f = 0; f < blocked; f += filterBlock) {
+        let a0 = 0
+        let a1 = 0
+        let a2 = 0
+        let a3 = 0
+        let b0 = 0
+        let b1 = 0
+        let b2 = 0
+        let b3 = 0
+        let w = groupFilter + f * rows
+        for (let tap = 0; tap < taps; tap++) {
+          const start = at + reach[tap]
+          const end = start + inputs
+          for (let c = start; c < end; c++, w += filterBlock) {
+            const u = source[c]
+            const v = source[c + channels]
+            const k0 = packed[w]
+            const k1 = packed[w + 1]
+            const k2 = packed[w + 2]
+            const k3 = packed[w + 3]
+            a0 += u * k0
+            a1 += u * k1
+            a2 += u * k2
+            a3 += u * k3
+            b0 += v * k0
+            b1 += v * k1
+            b2 += v * k2
+            b3 += v * k3
           }
         }
+        const channel = g * outputs + f
+        const c0 = bias ? bias[channel] : 0
+        const c1 = bias ? bias[channel + 1] : 0
+        const c2 = bias ? bias[channel + 2] : 0
+        const c3 = bias ? bias[channel + 3] : 0
+        out[target + f] = Math.max(floor, c0 + a0)
+        out[target + f + 1] = Math.max(floor, c1 + a1)
+        out[target + f + 2] = Math.max(floor, c2 + a2)
+        out[target + f + 3] = Math.max(floor, c3 + a3)
+        if (pair) {
+          out[target + outChannels + f] = Math.max(floor, c0 + b0)
+          out[target + outChannels + f + 1] = Math.max(floor, c1 + b1)
+          out[target + outChannels + f + 2] = Math.max(floor, c2 + b2)
+          out[target + outChannels + f + 3] = Math.max(floor, c3 + b3)
+        }
+      }
+      for (let f = blocked; f < outputs; f++) {
+        let a = 0
+        let b = 0
+        let w = groupFilter + f * rows
+        for (let tap = 0; tap < taps; tap++) {
+          const start = at + reach[tap]
+          const end = start + inputs
+          for (let c = start; c < end; c++, w++) {
+            a += source[c] * packed[w]
+            b += source[c + channels] * packed[w]
+          }
+        }
+        const c = bias ? bias[g * outputs + f] : 0
+        out[target + f] = Math.max(floor, c + a)
+        if (pair) out[target + outChannels + f] = Math.max(floor, c + b)
+      }
+    }
   }
 }
