@@ -122,50 +122,44 @@ export const Unary = {
   sign: 5
 } as const
 
-/** One run of a unary operation: n results, x stepped by sx. */
-function unaryRun(
-  code: number,
-  x: Float64Array,
-  i: number,
-  sx: number,
-  out: Float64Array,
-  k: number,
-  n: number
-) {
-  const end = k + n
-  switch (code) {
-    case Unary.sqrt:
-      for (; k < end; k++, i += sx) out[k] = Math.sqrt(x[i])
-      return
-    case Unary.neg:
-      for (; k < end; k++, i += sx) out[k] = -x[i]
-      return
-    case Unary.sigmoid:
-      for (; k < end; k++, i += sx) out[k] = 1 / (1 + Math.exp(-x[i]))
-      return
-    case Unary.tanh:
-      for (; k < end; k++, i += sx) out[k] = Math.tanh(x[i])
-      return
-    case Unary.relu:
-      for (; k < end; k++, i += sx) out[k] = x[i] > 0 ? x[i] : 0
-      return
-    case Unary.sign:
-      for (; k < end; k++, i += sx) out[k] = Math.sign(x[i])
-      return
-    default:
-      throw new Error(`unknown unary code ${code}`)
-  }
-}
+/** The loop out = op(x) over `runs` (operands x, out), x read from `from`. */
+export type UnaryKernel = (runs: Runs, x: Float64Array, from: number, out: Float64Array) => () => void
 
-/** out = op(x) over `runs` (operands x, out), x read from `from`. */
-export function unaryLoop(code: number, runs: Runs, x: Float64Array, from: number, out: Float64Array): void {
-  runs.start(from)
-  const { length, step, at } = runs
-  for (let run = 0; run < runs.count; run++) {
-    unaryRun(code, x, at[0], step[0], out, at[1], length)
-    runs.next()
+/** Each unary operation's loop, by its code, each its own function (see binaryKernels). */
+export const unaryKernels: UnaryKernel[] = [
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0]) out[k] = Math.sqrt(x[i])
+  },
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0]) out[k] = -x[i]
+  },
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0])
+        out[k] = 1 / (1 + Math.exp(-x[i]))
+  },
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0]) out[k] = Math.tanh(x[i])
+  },
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0])
+        out[k] = x[i] > 0 ? x[i] : 0
+  },
+  (runs, x, from, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0]) out[k] = Math.sign(x[i])
   }
-}
+]
 
 export const Binary = {
   add: 0,
@@ -183,73 +177,78 @@ export const Binary = {
   addRelu: 8
 } as const
 
-/** One run of a binary operation: n results, a and b stepped by their own strides (0 or 1 mostly). */
-function binaryRun(
-  code: number,
-  a: Float64Array,
-  i: number,
-  sa: number,
-  b: Float64Array,
-  j: number,
-  sb: number,
-  out: Float64Array,
-  k: number,
-  n: number
-): void {
-  const end = k + n
-  switch (code) {
-    case Binary.add:
-      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] + b[j]
-      return
-    case Binary.sub:
-      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] - b[j]
-      return
-    case Binary.mul:
-      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] * b[j]
-      return
-    case Binary.div:
-      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] / b[j]
-      return
-    case Binary.equal:
-      for (; k < end; k++, i += sa, j += sb) out[k] = a[i] === b[j] ? 1 : 0
-      return
-    case Binary.sigmoidGrad:
-      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] * a[i] * (1 - a[i])
-      return
-    case Binary.tanhGrad:
-      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] * (1 - a[i] * a[i])
-      return
-    case Binary.reluGrad:
-      for (; k < end; k++, i += sa, j += sb) out[k] = b[j] > 0 ? a[i] : 0
-      return
-    case Binary.addRelu:
-      for (; k < end; k++, i += sa, j += sb) {
-        const sum = a[i] + b[j]
-        out[k] = sum > 0 ? sum : 0
-      }
-      return
-    default:
-      throw new Error(`unknown binary code ${code}`)
-  }
-}
-
-/** out = a (op) b over `runs` (operands a, b, out), a and b read from their own offsets. */
-export function binaryLoop(
-  code: number,
+/** The loop out = a (op) b over `runs` (operands a, b, out), a and b read from their own offsets. */
+export type BinaryKernel = (
   runs: Runs,
   a: Float64Array,
   aFrom: number,
   b: Float64Array,
   bFrom: number,
   out: Float64Array
-): void {
-  runs.start(aFrom, bFrom)
-  const { length, step, at } = runs
-  for (let run = 0; run < runs.count; run++) {
-    binaryRun(code, a, at[0], step[0], b, at[1], step[1], out, at[2], length)
-    runs.next()
+) => () => void
+
+/**
+ * Each binary operation's loop, by its code: each written as its own function, which V8 compiles on its own.
+ * One shared loop function (a switch inside, or a call through a table) ran several times slower.
+ */
+export const binaryKernels: BinaryKernel[] = [
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = a[i] + b[j]
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = a[i] - b[j]
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = a[i] * b[j]
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = a[i] / b[j]
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = a[i] === b[j] ? 1 : 0
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = b[j] * a[i] * (1 - a[i])
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = b[j] * (1 - a[i] * a[i])
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1])
+        out[k] = b[j] > 0 ? a[i] : 0
+  },
+  (runs, a, aFrom, b, bFrom, out) => () => {
+    const { length, step, at } = runs
+    for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
+      for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1]) {
+        const sum = a[i] + b[j]
+        out[k] = sum > 0 ? sum : 0
+      }
   }
-}
+]
 
 /** out = condition != 0 ? t : e over `runs` (operands condition, t, e, out), each input from its offset. */
 export function selectLoop(
@@ -272,39 +271,55 @@ export function selectLoop(
   }
 }
 
-/** Sum, mean or max of x viewed as [outer, n, inner] over n, into out [outer, inner]. */
-export function reduceLoop(
-  op: 'Mean' | 'Max' | 'Sum',
+/** The loop of a sum, mean or max of x viewed as [outer, n, inner] over n, into out [outer, inner]. */
+export type ReduceKernel = (
   x: Float64Array,
   out: Float64Array,
   outer: number,
   n: number,
   inner: number
-): void {
+) => () => void
+
+/** Sums of x [outer, n, inner] over n (a row of n where inner is 1). */
+function sumsOf(x: Float64Array, out: Float64Array, outer: number, n: number, inner: number): void {
   if (inner === 1) {
-    // Over the last axis: one contiguous row per result.
-    for (let o = 0, at = 0; o < outer; o++) {
-      let value = op === 'Max' ? x[at] : 0
-      if (op === 'Max') for (let r = 1; r < n; r++) value = x[at + r] > value ? x[at + r] : value
-      else for (let r = 0; r < n; r++) value += x[at + r]
-      out[o] = op === 'Mean' ? value / n : value
-      at += n
+    for (let o = 0, at = 0; o < outer; o++, at += n) {
+      let sum = 0
+      for (let r = 0; r < n; r++) sum += x[at + r]
+      out[o] = sum
     }
     return
   }
   for (let o = 0; o < outer; o++) {
     const target = o * inner
-    const source = o * n * inner
-    if (op === 'Max') {
+    for (let i = 0; i < inner; i++) out[target + i] = 0
+    for (let r = 0, at = o * n * inner; r < n; r++, at += inner)
+      for (let i = 0; i < inner; i++) out[target + i] += x[at + i]
+  }
+}
+
+/** Each reduction's loop, its own function (see binaryKernels). */
+export const reduceKernels: Record<'Mean' | 'Max' | 'Sum', ReduceKernel> = {
+  Sum: (x, out, outer, n, inner) => () => sumsOf(x, out, outer, n, inner),
+  Mean: (x, out, outer, n, inner) => () => {
+    sumsOf(x, out, outer, n, inner)
+    for (let i = 0; i < out.length; i++) out[i] /= n
+  },
+  Max: (x, out, outer, n, inner) => () => {
+    if (inner === 1) {
+      for (let o = 0, at = 0; o < outer; o++, at += n) {
+        let largest = x[at]
+        for (let r = 1; r < n; r++) if (x[at + r] > largest) largest = x[at + r]
+        out[o] = largest
+      }
+      return
+    }
+    for (let o = 0; o < outer; o++) {
+      const target = o * inner
+      const source = o * n * inner
       for (let i = 0; i < inner; i++) out[target + i] = x[source + i]
-      for (let r = 1; r < n; r++)
-        for (let i = 0, at = source + r * inner; i < inner; i++)
-          if (x[at + i] > out[target + i]) out[target + i] = x[at + i]
-    } else {
-      for (let i = 0; i < inner; i++) out[target + i] = 0
-      for (let r = 0; r < n; r++)
-        for (let i = 0, at = source + r * inner; i < inner; i++) out[target + i] += x[at + i]
-      if (op === 'Mean') for (let i = 0; i < inner; i++) out[target + i] /= n
+      for (let r = 1, at = source + inner; r < n; r++, at += inner)
+        for (let i = 0; i < inner; i++) if (x[at + i] > out[target + i]) out[target + i] = x[at + i]
     }
   }
 }

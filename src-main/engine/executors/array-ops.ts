@@ -3,12 +3,12 @@ import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } fro
 import {
   alignStrides,
   Binary,
-  binaryLoop,
+  binaryKernels,
   broadcastStrides,
   ConvolutionLoop,
   copyStrided,
   matMulLoop,
-  reduceLoop,
+  reduceKernels,
   Runs,
   selectLoop,
   sizeOf,
@@ -16,7 +16,7 @@ import {
   stridesOf,
   transposeLast,
   Unary,
-  unaryLoop,
+  unaryKernels,
   type Conv2dShape
 } from './array-kernels'
 
@@ -443,12 +443,8 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
   private unary(code: number, x: ArrayOperand): ArrayOperand {
     const view = this.view(x)
     const runs = new Runs(x.shape, [view.strides, stridesOf(x.shape)])
-    return this.record(
-      [view.source],
-      x.shape,
-      ([source], out) =>
-        () =>
-          unaryLoop(code, runs, source, view.offset, out)
+    return this.record([view.source], x.shape, ([source], out) =>
+      unaryKernels[code](runs, source, view.offset, out)
     )
   }
 
@@ -463,9 +459,7 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     return this.record(
       [left.source, right.source],
       shape,
-      ([x, y], out) =>
-        () =>
-          binaryLoop(code, runs, x, left.offset, y, right.offset, out),
+      ([x, y], out) => binaryKernels[code](runs, x, left.offset, y, right.offset, out),
       { binary: { code, a, b } }
     )
   }
@@ -579,13 +573,7 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
     const inner = sizeOf(x.shape.slice(axis + 1))
     const n = x.shape[axis]
     const shape = x.shape.map((size, i) => (i === axis ? 1 : size))
-    return this.record(
-      [x],
-      shape,
-      ([source], out) =>
-        () =>
-          reduceLoop(op, source, out, outer, n, inner)
-    )
+    return this.record([x], shape, ([source], out) => reduceKernels[op](source, out, outer, n, inner))
   }
 
   override sum(x: ArrayOperand, axes: number[], keepDims: boolean): ArrayOperand {
