@@ -321,6 +321,36 @@ describe('ArrayOps against tfjs on cpu', () => {
     }
   )
 
+  test('convolutions sharing a padded copy (the same layout, different taps and dilations) stay apart', () => {
+    // Each copies only the ends of x that its edge positions read; the other's stale values must not leak in.
+    const pads = { padBefore: 3, padAfter: 2 }
+    const cases = [
+      { taps: 2, dilation: 1 },
+      { taps: 3, dilation: 2 },
+      { taps: 4, dilation: 3 }
+    ]
+    const filters = cases.map(({ taps }, i) => random(40 + i, [1, taps, 3, 4]))
+    const ops = new ArrayOps()
+    const x = ops.input([1, 2, 11, 3])
+    const outputs = cases.map(({ dilation }, i) =>
+      ops.convolve(x, ops.constant(filters[i].dataSync(), filters[i].shape), { dilation, ...pads })
+    )
+    const program = ops.compile(outputs)
+    for (const seed of [50, 51]) {
+      const input = random(seed, [1, 2, 11, 3])
+      program.values(x).set(input.dataSync())
+      program.run()
+      cases.forEach(({ dilation }, i) => {
+        const expected = groupedReference(input, filters[i], 1, dilation, [pads.padBefore, pads.padAfter])
+        expect(outputs[i].shape).toEqual(expected.shape)
+        const reference = expected.dataSync()
+        program
+          .values(outputs[i])
+          .forEach((value, k) => expect(Math.abs(value - reference[k])).toBeLessThan(1e-5))
+      })
+    }
+  })
+
   test.each([
     [
       [2, 6, 1, 4],
