@@ -151,8 +151,7 @@ export const unaryKernels: UnaryKernel[] = [
   (runs, x, from, out) => () => {
     const { length, step, at } = runs
     for (let run = (runs.start(from), 0); run < runs.count; run++, runs.next())
-      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0])
-        out[k] = x[i] > 0 ? x[i] : 0
+      for (let i = at[0], k = at[1], end = k + length; k < end; k++, i += step[0]) out[k] = Math.max(0, x[i])
   },
   (runs, x, from, out) => () => {
     const { length, step, at } = runs
@@ -244,8 +243,7 @@ export const binaryKernels: BinaryKernel[] = [
     const { length, step, at } = runs
     for (let run = (runs.start(aFrom, bFrom), 0); run < runs.count; run++, runs.next())
       for (let i = at[0], j = at[1], k = at[2], end = k + length; k < end; k++, i += step[0], j += step[1]) {
-        const sum = a[i] + b[j]
-        out[k] = sum > 0 ? sum : 0
+        out[k] = Math.max(0, a[i] + b[j])
       }
   }
 ]
@@ -298,7 +296,10 @@ function sumsOf(x: Float64Array, out: Float64Array, outer: number, n: number, in
   }
 }
 
-/** Each reduction's loop, its own function (see binaryKernels). */
+/**
+ * Each reduction's loop, its own function (see binaryKernels). Maxima (and ReLUs) with Math.max, which
+ * compiles without a branch: on data of either sign a branch is mispredicted about every other value.
+ */
 export const reduceKernels: Record<'Mean' | 'Max' | 'Sum', ReduceKernel> = {
   Sum: (x, out, outer, n, inner) => () => sumsOf(x, out, outer, n, inner),
   Mean: (x, out, outer, n, inner) => () => {
@@ -309,7 +310,7 @@ export const reduceKernels: Record<'Mean' | 'Max' | 'Sum', ReduceKernel> = {
     if (inner === 1) {
       for (let o = 0, at = 0; o < outer; o++, at += n) {
         let largest = x[at]
-        for (let r = 1; r < n; r++) if (x[at + r] > largest) largest = x[at + r]
+        for (let r = 1; r < n; r++) largest = Math.max(largest, x[at + r])
         out[o] = largest
       }
       return
@@ -319,7 +320,7 @@ export const reduceKernels: Record<'Mean' | 'Max' | 'Sum', ReduceKernel> = {
       const source = o * n * inner
       for (let i = 0; i < inner; i++) out[target + i] = x[source + i]
       for (let r = 1, at = source + inner; r < n; r++, at += inner)
-        for (let i = 0; i < inner; i++) if (x[at + i] > out[target + i]) out[target + i] = x[at + i]
+        for (let i = 0; i < inner; i++) out[target + i] = Math.max(out[target + i], x[at + i])
     }
   }
 }
