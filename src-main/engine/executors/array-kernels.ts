@@ -74,10 +74,11 @@ export class Runs {
 
   /** Starts over at the given offsets of the first two operands (the others at 0). */
   start(first = 0, second = 0): void {
-    this.counters.fill(0)
-    this.at.fill(0)
-    this.at[0] = first
-    if (this.at.length > 1) this.at[1] = second
+    // The counters are back at zero: every walk runs to its end, and its last next() wraps every axis.
+    const at = this.at
+    at[0] = first
+    if (at.length > 1) at[1] = second
+    for (let i = 2; i < at.length; i++) at[i] = 0
   }
 
   /** Moves to the next run. */
