@@ -149,7 +149,7 @@ async function probe(backend: string, kind: 'paper' | 'native-rate', steps: numb
   const inferCpu = process.cpuUsage(inferCpuBefore)
   let fastMs: number | null = null
   try {
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     const windows = await Promise.all(one.map((t) => t.data() as Promise<Float32Array>))
     for (let i = 0; i < 20; i++) fast(windows)
     const fastTimes: number[] = []

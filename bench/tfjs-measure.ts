@@ -196,7 +196,7 @@ export async function measureFastInference(
   const window = randomWindows(config, 1, 17)
   try {
     const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
-    const predict = createPlainJsPredictor(model, config)
+    const predict = createPlainJsPredictor(model)
     return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
   } finally {
     disposeWindowTensors(window)

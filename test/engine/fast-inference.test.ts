@@ -34,7 +34,7 @@ function inputShapes(config: ModelConfig): [number, number][] {
 
 /** The largest difference between the tfjs model's and the fast predictor's probabilities, window by window. */
 async function compare(model: tf.LayersModel, config: ModelConfig, windows: number, seed: number) {
-  const fast = createPlainJsPredictor(model, config)
+  const fast = createPlainJsPredictor(model)
   const inputs = inputShapes(config).map(([steps, channels], index) =>
     tf.randomNormal([windows, steps, channels], 0, 1.5, 'float32', seed + index)
   )
@@ -59,7 +59,12 @@ async function compare(model: tf.LayersModel, config: ModelConfig, windows: numb
 describe('fast single-window predictor', () => {
   const cases: [string, ModelConfigInput][] = [
     ['paper', { kind: 'paper' }],
+    ['paper, 3 classes', { kind: 'paper', classes: 3 }],
     ['native-rate (attention after the TCN)', { kind: 'native-rate' }],
+    [
+      'native-rate with attention after the TCN, 2 GRU layers, 3 classes',
+      { kind: 'native-rate', attention: 'after-tcn', gruLayers: 2, classes: 3 }
+    ],
     [
       'native-rate with in-block attention and heart rate',
       {
@@ -89,10 +94,23 @@ describe('fast single-window predictor', () => {
     })
   }
 
+  test('copies the weights when created: later training does not move it', () => {
+    const config = parseModelConfig({ kind: 'paper' })
+    const model = buildModel(config, { seed: 2 })
+    randomizeWeights(model, 7)
+    const fast = createPlainJsPredictor(model)
+    const window = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i))
+    const before = fast(window)
+    randomizeWeights(model, 70)
+    expect(Array.from(fast(window))).toEqual(Array.from(before))
+    expect(Array.from(createPlainJsPredictor(model)(window))).not.toEqual(Array.from(before))
+    model.dispose()
+  })
+
   test('rejects a window of the wrong size, naming the input', () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 1 })
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     expect(() => fast(new Float32Array(99))).toThrow(/input 0 must hold 100 values/)
     expect(() => fast([new Float32Array(100), new Float32Array(100)])).toThrow(/takes 1 inputs/)
     model.dispose()
@@ -124,7 +142,7 @@ describe.skipIf(torchMissing)('fast predictor on imported PyTorch weights', () =
       probabilities: number[][]
     }
     const fromTfjs = (await (model.predict(tf.tensor3d(inputs.windows)) as tf.Tensor).array()) as number[][]
-    const fast = createPlainJsPredictor(model, config)
+    const fast = createPlainJsPredictor(model)
     let fromTfjsLargest = 0
     let fromTorchLargest = 0
     inputs.windows.forEach((window, w) => {

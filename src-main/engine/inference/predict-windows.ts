@@ -35,7 +35,7 @@ export async function predictWindows(modelDir: string, input: unknown): Promise<
     const count = data.length / (steps * channels.length)
     let rows: number[][]
     if (count === 1) {
-      rows = [Array.from(createWindowPredictor(model, manifest.config).predictor(data))]
+      rows = [Array.from(createWindowPredictor(model).predictor(data))]
     } else {
       const probabilities = tf.tidy(
         () => model.predict(tf.tensor3d(data, [count, steps, channels.length])) as tf.Tensor2D

@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { ModelConfig } from '../model/config'
 import { createGraphPredictor } from './graph-predictor'
 import { createPlainJsPredictor, type WindowPredictor } from './plain-js-predictor'
 
@@ -15,8 +14,8 @@ export interface OneWindowPath {
  * native TensorFlow needs for the one-window target (`npm run bench:train` prints both beside model.predict
  * on wasm and cpu). Batches go through model.predict.
  */
-export function createWindowPredictor(model: tf.LayersModel, config: ModelConfig): OneWindowPath {
+export function createWindowPredictor(model: tf.LayersModel): OneWindowPath {
   const graph = createGraphPredictor(model)
   if (graph) return { predictor: graph, path: 'tensorflow function' }
-  return { predictor: createPlainJsPredictor(model, config), path: 'javascript' }
+  return { predictor: createPlainJsPredictor(model), path: 'javascript' }
 }

@@ -42,7 +42,7 @@ function timeOf(predictor: WindowPredictor, window: Float32Array[]): number {
  */
 export async function loadLiveModel(directory: string): Promise<LiveModel> {
   const { model, manifest } = await loadModel(directory)
-  const own = createWindowPredictor(model, manifest.config)
+  const own = createWindowPredictor(model)
   const candidates: { path: LivePath; predictor: WindowPredictor; release: () => void }[] = [
     { path: own.path, predictor: own.predictor, release: () => {} }
   ]
