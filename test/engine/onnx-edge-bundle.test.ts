@@ -158,3 +158,15 @@ describe.skipIf(!ort)('emoheal model export-edge: the ONNX edge bundle', () => {
     expect(existsSync(path.join(modelDir, bundleFiles.card))).toBe(false)
   })
 })
+
+test('emoheal model export-edge refuses --dtype (the bundle holds every dtype) before it writes anything', async () => {
+  const out = path.join(tmpdir(), `emoheal-edge-dtype-${process.pid}`)
+  const run = modelExportEdgeCommand.run({
+    values: { model: ['unused-model-dir'], out, dtype: 'float16' },
+    positionals: [],
+    json: true,
+    progress: () => undefined
+  } as unknown as CliInput)
+  await expect(run).rejects.toThrow(/model export-onnx --dtype/)
+  expect(existsSync(out)).toBe(false)
+})
