@@ -205,8 +205,10 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     return tf.zerosLike(x)
   }
 
+  /** As a broadcasting add to zeros: wasm's Tile, which tf.broadcastTo runs, is many times slower. */
   override broadcastTo(x: tf.Tensor, shape: number[]): tf.Tensor {
-    return tf.broadcastTo(x, shape)
+    if (shape.length === x.shape.length && shape.every((size, i) => size === x.shape[i])) return x
+    return tf.add(x, tf.zeros(shape))
   }
 
   override softmax(x: tf.Tensor): tf.Tensor {
@@ -309,8 +311,15 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     return tf.unstack(x, axis)
   }
 
+  /** One slice a piece: wasm runs tfjs's SplitV as slices with more work around them than the slices. */
   override split(x: tf.Tensor, sizes: number[], axis: number): tf.Tensor[] {
-    return tf.split(x, sizes, axis)
+    let begin = 0
+    return sizes.map((size) => {
+      const start = x.shape.map((_, i) => (i === axis ? begin : 0))
+      const extent = x.shape.map((length, i) => (i === axis ? size : length))
+      begin += size
+      return tf.slice(x, start, extent)
+    })
   }
 
   override stackAlong(parts: tf.Tensor[], axis: number): tf.Tensor {
@@ -423,10 +432,14 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     if (groups <= blockDiagonalGroups)
       return convolution(
         x,
-        tf.mul(tf.tile(filter, [1, 1, groups, 1]), blockDiagonalMask(groups, inputs, outputs))
+        // A concat of copies rather than tf.tile, which wasm runs many times slower.
+        tf.mul(
+          tf.concat(Array<tf.Tensor>(groups).fill(filter), 2),
+          blockDiagonalMask(groups, inputs, outputs)
+        )
       )
-    const parts = tf.split(x, groups, 3)
-    const filters = tf.split(filter, groups, 3)
+    const parts = this.split(x, Array<number>(groups).fill(inputs), 3)
+    const filters = this.split(filter, Array<number>(groups).fill(outputs), 3)
     return tf.concat(
       parts.map((part, group) => convolution(part, filters[group])),
       3
