@@ -190,6 +190,22 @@ describe.each(forms)('TfjsOps (%o) against tfjs on cpu', (options) => {
     )
   })
 
+  // Large inputs split into consecutive pieces are cut from one read of the input: the same pieces as tfjs's.
+  test.each([
+    [[40000], [1000, 25000, 14000], 0],
+    [[1, 6, 3000], [1, 4, 1], 1],
+    [[3, 100, 60], [1, 2], 0],
+    [[2, 100, 90], [30, 60], 2]
+  ])('split %j into %j along axis %i, and unstack', (shape, sizes, axis) => {
+    const x = random(31, shape)
+    const pieces = tf.tidy(() => ops.split(x, sizes, axis))
+    const expected = tf.split(x, sizes, axis)
+    pieces.forEach((piece, i) => close(piece, expected[i]))
+    if (shape.length === 1) return
+    const slices = tf.tidy(() => ops.unstack(x, axis))
+    tf.unstack(x, axis).forEach((slice, i) => close(slices[i], slice))
+  })
+
   test('select on an equality mask takes t where equal, e elsewhere, with broadcasting', () => {
     const x = tf.tensor([1, 3, 3, 2, 5, 5], [2, 3])
     const maximum = tf.max(x, 1, true)

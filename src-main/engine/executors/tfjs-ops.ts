@@ -60,6 +60,9 @@ const smallProduct = 16384
  */
 const blockDiagonalGroups = 2
 
+/** Splits of an input this large (elements) into consecutive pieces read it once (see TfjsOps.split). */
+const largeSplit = 16384
+
 /** [.., G*C, G*F] mask, 1 on the G diagonal C x F blocks: one per shape, kept. */
 function blockDiagonalMask(groups: number, inputs: number, outputs: number): tf.Tensor {
   return keptConstant(`block-diagonal ${groups} ${inputs} ${outputs}`, () => {
@@ -108,7 +111,7 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     let matrices = forms[form]
     // Gone where a caller ran this instance in several tidy scopes.
     if (!matrices || matrices.some((matrix) => matrix.isDisposed)) {
-      matrices = tf.unstack(transposed ? tf.transpose(b, [0, 2, 1]) : b)
+      matrices = this.unstack(transposed ? tf.transpose(b, [0, 2, 1]) : b, 0)
       forms[form] = matrices
     }
     return matrices
@@ -136,7 +139,7 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     if (batched) {
       const rights = this.rightMatrices(b, transposeB)
       return tf.stack(
-        tf.unstack(left).map((matrix, i) => tf.matMul(matrix as tf.Tensor2D, rights[i] as tf.Tensor2D))
+        this.unstack(left, 0).map((matrix, i) => tf.matMul(matrix as tf.Tensor2D, rights[i] as tf.Tensor2D))
       )
     }
     const right = transposeB ? swap(b) : b
@@ -307,18 +310,43 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     return tf.sum(x, axes, keepDims)
   }
 
+  /** As `split` where that reads x once (tfjs's Unpack is one Slice a piece). */
   override unstack(x: tf.Tensor, axis: number): tf.Tensor[] {
-    return tf.unstack(x, axis)
+    if (x.size < largeSplit || !x.shape.slice(0, axis).every((length) => length === 1))
+      return tf.unstack(x, axis)
+    const shape = x.shape.filter((_, i) => i !== axis)
+    return this.split(x, Array<number>(x.shape[axis] as number).fill(1), axis).map((piece) =>
+      tf.reshape(piece, shape)
+    )
   }
 
-  /** One slice a piece: wasm runs tfjs's SplitV as slices with more work around them than the slices. */
+  /**
+   * One slice a piece (wasm runs tfjs's SplitV as slices with more work around them); pieces that lie one after
+   * another in memory of a large x are cut from one read of it instead, because wasm's Slice copies its whole
+   * input out of the heap before it takes its piece (n pieces of the flat Adam vector were n copies of it).
+   */
   override split(x: tf.Tensor, sizes: number[], axis: number): tf.Tensor[] {
+    const shapeOf = (size: number) => x.shape.map((length, i) => (i === axis ? size : length))
+    const contiguous = x.shape.slice(0, axis).every((length) => length === 1)
+    if (contiguous && sizes.length > 1 && x.size >= largeSplit) {
+      const values = x.dataSync() as Float32Array
+      const inner = x.size / (x.shape[axis] as number)
+      let offset = 0
+      return sizes.map((size) => {
+        const piece = tf.tensor(
+          values.subarray(offset * inner, (offset + size) * inner),
+          shapeOf(size),
+          x.dtype
+        )
+        offset += size
+        return piece
+      })
+    }
     let begin = 0
     return sizes.map((size) => {
       const start = x.shape.map((_, i) => (i === axis ? begin : 0))
-      const extent = x.shape.map((length, i) => (i === axis ? size : length))
       begin += size
-      return tf.slice(x, start, extent)
+      return tf.slice(x, start, shapeOf(size))
     })
   }
 
@@ -438,12 +466,22 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
           blockDiagonalMask(groups, inputs, outputs)
         )
       )
-    const parts = this.split(x, Array<number>(groups).fill(inputs), 3)
+    // Group-major, so that every group's input and output is one block of memory (wasm's Slice and Concat
+    // copy whole operands on other axes).
+    const [, batch, steps] = x.shape
+    const perGroup = tf.transpose(tf.reshape(x, [batch * steps, groups, inputs]), [1, 0, 2])
+    const parts = this.split(perGroup, Array<number>(groups).fill(1), 0)
     const filters = this.split(filter, Array<number>(groups).fill(outputs), 3)
-    return tf.concat(
-      parts.map((part, group) => convolution(part, filters[group])),
-      3
+    const outputsPerGroup = parts.map((part, group) =>
+      convolution(tf.reshape(part, [1, batch, steps, inputs]), filters[group])
     )
+    const outputSteps = outputsPerGroup[0].shape[2]
+    return tf.reshape(tf.transpose(tf.concat(outputsPerGroup, 0), [1, 2, 0, 3]), [
+      1,
+      batch,
+      outputSteps,
+      groups * outputs
+    ])
   }
 
   /**
