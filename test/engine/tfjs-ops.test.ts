@@ -125,7 +125,9 @@ describe.each(forms)('TfjsOps (%o) against tfjs on cpu', (options) => {
     [1, 3, 2, 9, 4, 2],
     [2, 3, 2, 9, 4, 2],
     [3, 2, 3, 7, 2, 4],
-    [2, 1, 1, 5, 3, 1]
+    [2, 1, 1, 5, 3, 1],
+    // Large enough that TfjsOps (conv2d) runs the groups group-major.
+    [3, 2, 3, 400, 8, 2]
   ])(
     'convolution gradients: %i group(s), %i taps, dilation %i, %i steps',
     (groups, taps, dilation, steps, inputs, outputs) => {
@@ -165,6 +167,10 @@ describe.each(forms)('TfjsOps (%o) against tfjs on cpu', (options) => {
       const [dx, dFilter] = tf.grads((input: tf.Tensor, kernel: tf.Tensor) =>
         tf.sum(tf.mul(reference(input, kernel), tf.reshape(dy, [batch * steps, groups * outputs])))
       )([x, filter])
+      close(
+        tf.tidy(() => ops.convolve(x, filter, geometry)),
+        tf.reshape(reference(x, filter), [1, batch, steps, groups * outputs])
+      )
       close(
         tf.tidy(() => ops.convolveInputGradient(dy, filter, groups, geometry)),
         dx

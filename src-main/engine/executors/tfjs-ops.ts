@@ -466,12 +466,19 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
           blockDiagonalMask(groups, inputs, outputs)
         )
       )
+    const filters = this.split(filter, Array<number>(groups).fill(outputs), 3)
+    if (x.size < largeSplit) {
+      const parts = this.split(x, Array<number>(groups).fill(inputs), 3)
+      return tf.concat(
+        parts.map((part, group) => convolution(part, filters[group])),
+        3
+      )
+    }
     // Group-major, so that every group's input and output is one block of memory (wasm's Slice and Concat
     // copy whole operands on other axes).
     const [, batch, steps] = x.shape
     const perGroup = tf.transpose(tf.reshape(x, [batch * steps, groups, inputs]), [1, 0, 2])
     const parts = this.split(perGroup, Array<number>(groups).fill(1), 0)
-    const filters = this.split(filter, Array<number>(groups).fill(outputs), 3)
     const outputsPerGroup = parts.map((part, group) =>
       convolution(tf.reshape(part, [1, batch, steps, inputs]), filters[group])
     )
