@@ -94,6 +94,7 @@ describe.each(forms)('TfjsOps (%o) against tfjs on cpu', (options) => {
   test.each([
     [2, 1, 8, 24],
     [2, 40, 30, 20],
+    [2, 40, 30, 50],
     [3, 1, 64, 192]
   ])('batched matMul [%i, %i, %i] x [.., %i], either operand transposed', (batch, rows, inner, columns) => {
     const a = random(11, [batch, rows, inner])

@@ -51,12 +51,13 @@ export interface TfjsOpsOptions {
  * below it the batched kernel beats unstack, 2-D matMuls and stack on wasm (bench/wasm-speed.ts shows the
  * one-window effect).
  */
-const smallProduct = 16384
+const smallProduct = 32768
 
 /**
  * Grouped convolutions with at most this many groups run as one Conv2D of a block-diagonal filter (the
  * off-diagonal blocks are zeros: groups times the multiply-adds, but no channel split of the input and one
- * kernel); more groups run one Conv2D a group.
+ * kernel), and their filter gradients as one all-pairs Conv2D whose diagonal blocks are kept; more groups run
+ * one Conv2D a group, and their filter gradients as columns.
  */
 const blockDiagonalGroups = 2
 
