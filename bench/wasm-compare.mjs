@@ -9,7 +9,7 @@
  *        [--training off] [--quick]; PROFILE=1 adds milliseconds per kernel kind (the JSON, --json FILE).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +32,6 @@ const { values } = parseArgs({
 if (!values.peer) throw new Error('--peer DIR: the checkout to compare with')
 const rounds = Number(values.rounds ?? 2)
 const source = path.join(root, 'bench', 'wasm-speed.ts')
-const { readFileSync } = await import('node:fs')
 
 /** The entry built as if it lay in `tree`/bench, so that its relative imports are that tree's modules. */
 async function bundleFor(tree, label) {
