@@ -9,7 +9,7 @@
  *        [--training off] [--quick]; PROFILE=1 adds milliseconds per kernel kind (the JSON, --json FILE).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -100,6 +100,7 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
+for (const { bundle } of trees) rmSync(bundle, { force: true })
 if (values.json) {
   mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true })
   writeFileSync(values.json, `${JSON.stringify({ date: new Date().toISOString(), runs }, null, 2)}\n`)
