@@ -259,10 +259,11 @@ describe('model files', () => {
 })
 
 test('counts the kernels of one training step', async () => {
-  // On wasm the passes run each group as a plain 2-D matMul (faster there); count the batched form.
+  // On wasm the passes run each group as a plain 2-D matMul and the convolutions as Conv2D (faster there);
+  // count the batched im2col form.
   const model = buildModel(
     { kind: 'paper' },
-    { policy: { ...executionPolicyFor('wasm'), plainMatMuls: false } }
+    { policy: { ...executionPolicyFor('wasm'), plainMatMuls: false, convolutions: 'columns' } }
   )
   const labels = tf.oneHot(tf.tensor1d([0, 1, 0, 1], 'int32'), 2)
   const count = await countTrainingStepKernels(model, tensorFromNumbers([4, 20, 5], 3), labels)

@@ -4,7 +4,7 @@ import type { Operand, TensorOps } from '../ops/tensor-ops'
 import { isKeptConstant } from './constants'
 import { withEagerOps } from './eager-ops'
 import { graphFunction } from './graph-ops'
-import { TfjsOps } from './tfjs-ops'
+import { TfjsOps, type TfjsOpsOptions } from './tfjs-ops'
 
 /** Which executor runs a pass's forward and backward. */
 export type PassExecutor = 'graph' | 'eager' | 'tfjs'
@@ -12,8 +12,10 @@ export type PassExecutor = 'graph' | 'eager' | 'tfjs'
 /** An executor and its settings. */
 export interface ExecutorChoice {
   readonly executor: PassExecutor
-  /** tfjs only: every batched matMul as 2-D matMuls (see TfjsOps); the wasm backend's policy sets it. */
+  /** tfjs only: batched matMuls as 2-D matMuls (see TfjsOpsOptions); the wasm backend's policy sets it. */
   readonly plainMatMuls?: boolean
+  /** tfjs only: how convolutions are written (see TfjsOpsOptions); 'columns' unless the policy says. */
+  readonly convolutions?: TfjsOpsOptions['convolutions']
 }
 
 const shapeKey = (tensors: tf.TensorInfo[]) => tensors.map((tensor) => tensor.shape.join('x')).join(';')
@@ -24,7 +26,7 @@ const shapeKey = (tensors: tf.TensorInfo[]) => tensors.map((tensor) => tensor.sh
  * executor, which records it once per key.
  */
 export function executePass(
-  { executor, plainMatMuls = false }: ExecutorChoice,
+  { executor, plainMatMuls = false, convolutions = 'columns' }: ExecutorChoice,
   key: string,
   operands: tf.Tensor[],
   side: <H extends Operand>(ops: TensorOps<H>, operands: H[]) => H[]
@@ -40,7 +42,7 @@ export function executePass(
   }
   if (executor === 'eager')
     return withEagerOps((scope) => side(scope, operands).map((info) => scope.toTensor(info)))
-  return tf.tidy(() => side(new TfjsOps(plainMatMuls), operands))
+  return tf.tidy(() => side(new TfjsOps({ plainMatMuls, convolutions }), operands))
 }
 
 /**
