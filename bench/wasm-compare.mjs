@@ -9,7 +9,7 @@
  *        [--training off] [--quick]; PROFILE=1 adds milliseconds per kernel kind (the JSON, --json FILE).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +32,24 @@ const { values } = parseArgs({
 if (!values.peer) throw new Error('--peer DIR: the checkout to compare with')
 const rounds = Number(values.rounds ?? 2)
 const source = path.join(root, 'bench', 'wasm-speed.ts')
+
+/**
+ * Older trees kept several engine modules at the engine's root (backend.ts, execution-policy.ts, ...) that now
+ * live in folders (runtime/, runs/, ...): where this tree's path is missing there, the root's file is taken.
+ */
+const earlierLayout = (tree) => ({
+  name: 'earlier-layout',
+  setup(builder) {
+    const engine = path.join(tree, 'src-main', 'engine')
+    builder.onResolve({ filter: /^\.\.?\// }, ({ path: specifier, resolveDir }) => {
+      const wanted = path.resolve(resolveDir, specifier)
+      if (!wanted.startsWith(`${engine}${path.sep}`) || existsSync(`${wanted}.ts`) || existsSync(wanted))
+        return
+      const atRoot = path.join(engine, `${path.basename(wanted)}.ts`)
+      return existsSync(atRoot) ? { path: atRoot } : undefined
+    })
+  }
+})
 
 /** The entry built as if it lay in `tree`/bench, so that its relative imports are that tree's modules. */
 async function bundleFor(tree, label) {
@@ -56,6 +74,7 @@ async function bundleFor(tree, label) {
     format: 'cjs',
     target: 'node20',
     packages: 'external',
+    plugins: [earlierLayout(tree)],
     logLevel: 'warning'
   })
   return outfile
