@@ -7,6 +7,7 @@ import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { EmohealDense } from '../../src-main/engine/layers'
 import type { DenseActivation } from '../../src-main/engine/passes/dense'
 import { backendsPresent } from './backends-present'
+import { expectFiniteDifferences } from './finite-differences'
 import { numbers } from './layers-reference'
 
 // The dense pass (passes/dense.ts), run by EmohealDense under every executor the backend has, against the
@@ -162,36 +163,7 @@ describe.each(backends)('on %s', (backend) => {
       const x = tf.tensor(numbers(tf.util.sizeFromShape(c.input), 11, 1.5), c.input)
       const analytic = run(layer, x)
       const projection = tf.tensor(numbers(analytic.output.length, 4243), [...c.input.slice(0, -1), c.units])
-      const lossValue = (input: tf.Tensor) =>
-        tf.tidy(() => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, projection)).dataSync()[0])
-      const epsilon = 1e-2
-      const targets = [
-        { values: x.dataSync() as Float32Array, set: (v: Float32Array) => v, isInput: true },
-        ...layer.trainableWeights.map((weight) => ({
-          values: weight.read().dataSync().slice() as Float32Array,
-          set: (v: Float32Array) => weight.write(tf.tensor(v, weight.shape as number[])),
-          isInput: false
-        }))
-      ]
-      targets.forEach((target, t) => {
-        const { name: gradientName, values: gradient } = analytic.gradients[t]
-        let worst = 0
-        for (let i = 0; i < target.values.length; i++) {
-          const shifted = (delta: number) => {
-            const v = target.values.slice()
-            v[i] += delta
-            if (target.isInput) return lossValue(tf.tensor(v, x.shape))
-            target.set(v)
-            const value = lossValue(x)
-            target.set(target.values)
-            return value
-          }
-          const numeric = (shifted(epsilon) - shifted(-epsilon)) / (2 * epsilon)
-          worst = Math.max(worst, Math.abs(numeric - gradient[i]))
-        }
-        // float32 central differences (a ReLU kink within epsilon of an input would show as a large error).
-        expect(worst, gradientName).toBeLessThan(2e-3 + 1e-2 * largest(gradient))
-      })
+      expectFiniteDifferences(layer, x, projection, analytic.gradients)
     }
   )
 

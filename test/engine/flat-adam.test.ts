@@ -8,7 +8,7 @@ import { pseudoRandom } from './pseudo-random'
 
 // On native TensorFlow whose binding registers functions the update is one TensorFlow function; elsewhere
 // a dozen tfjs kernels. Both must be PyTorch's Adam.
-const { names: backends } = await backendsPresent({ suite: 'fused Adam' })
+const { names: backends } = await backendsPresent({ suite: 'flat Adam' })
 
 /** PyTorch's Adam with L2 weight decay, written out in doubles for one parameter vector. */
 class ReferenceAdam {

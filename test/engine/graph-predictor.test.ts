@@ -10,7 +10,7 @@ import { numbers } from './layers-reference'
 import { attentionAfterResidual } from './reference/variants'
 
 // One window through the whole model as one TensorFlow function must give model.predict's probabilities.
-const { names } = await backendsPresent({ suite: 'native predictor' })
+const { names } = await backendsPresent({ suite: 'graph predictor' })
 const available = names.includes('tensorflow') && graphFunctionsPresent()
 if (!available) console.log('[native predictor] skipped: native TensorFlow with graph functions is absent')
 

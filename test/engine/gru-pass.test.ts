@@ -6,6 +6,7 @@ import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { PytorchGru, TcnResidualBlock } from '../../src-main/engine/layers'
 import { backendsPresent } from './backends-present'
+import { expectFiniteDifferences } from './finite-differences'
 import { numbers } from './layers-reference'
 import { ReferenceGru } from './reference/op-by-op-layers'
 
@@ -181,36 +182,7 @@ describe.each(backends)('on %s', (backend) => {
       const x = tf.tensor(numbers(batch * c.steps * inputs, 11, 1.5), [batch, c.steps, inputs])
       const analytic = run(layer, x)
       const projection = tf.tensor(numbers(analytic.output.length, 4243), (layer.apply(x) as tf.Tensor).shape)
-      const lossValue = (input: tf.Tensor) =>
-        tf.tidy(() => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, projection)).dataSync()[0])
-      const epsilon = 1e-2
-      const targets = [
-        { values: x.dataSync() as Float32Array, set: (v: Float32Array) => v, isInput: true },
-        ...layer.trainableWeights.map((weight) => ({
-          values: weight.read().dataSync().slice() as Float32Array,
-          set: (v: Float32Array) => weight.write(tf.tensor(v, weight.shape as number[])),
-          isInput: false
-        }))
-      ]
-      targets.forEach((target, t) => {
-        const { name: gradientName, values: gradient } = analytic.gradients[t]
-        let worst = 0
-        for (let i = 0; i < target.values.length; i++) {
-          const shifted = (delta: number) => {
-            const v = target.values.slice()
-            v[i] += delta
-            if (target.isInput) return lossValue(tf.tensor(v, x.shape))
-            target.set(v)
-            const value = lossValue(x)
-            target.set(target.values)
-            return value
-          }
-          const numeric = (shifted(epsilon) - shifted(-epsilon)) / (2 * epsilon)
-          worst = Math.max(worst, Math.abs(numeric - gradient[i]))
-        }
-        // float32 finite differences: an absolute floor plus a share of the gradient's scale.
-        expect(worst, gradientName).toBeLessThan(2e-3 + 1e-2 * largest(gradient))
-      })
+      expectFiniteDifferences(layer, x, projection, analytic.gradients)
     }
   )
 

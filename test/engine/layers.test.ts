@@ -23,6 +23,7 @@ import {
   type Sequence
 } from './layers-reference'
 import { backendsPresent } from './backends-present'
+import { analyticGradients, expectFiniteDifferences } from './finite-differences'
 import { useBackend } from '../../src-main/engine/runtime/backend'
 
 // Tiny sizes keep finite differences cheap enough for plain-JS cpu too.
@@ -103,55 +104,14 @@ class WrongGradient extends tf.layers.Layer {
   }
 }
 
-/**
- * Compares the analytic gradient of sum(layer(x) * P) (P fixed) with central finite differences, for the input
- * and every weight, element by element.
- */
+/** The layer's tfjs gradients of sum(layer(x) * P) (P fixed) against central finite differences. */
 function checkGradients(layer: tf.layers.Layer, x: tf.Tensor, epsilon = 1e-2) {
   const output = layer.apply(x) as tf.Tensor
   const projection = tf.tensor(numbers(output.size, 4242), output.shape)
-  const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, projection)) as tf.Scalar
-  const lossValue = (input: tf.Tensor) => tf.tidy(() => loss(input).dataSync()[0])
-  const inputGradient = tf.grad(loss)(x).dataSync()
-  const variables = layer.trainableWeights.map((weight) => weight.read() as tf.Variable)
-  const grads = variables.length > 0 ? tf.variableGrads(() => loss(x), variables).grads : {}
-  const targets: {
-    name: string
-    analytic: Float32Array | Int32Array | Uint8Array
-    values: Float32Array
-    set: (v: Float32Array) => void
-  }[] = [
-    { name: 'input', analytic: inputGradient, values: x.dataSync() as Float32Array, set: () => undefined }
-  ]
-  layer.trainableWeights.forEach((weight, i) => {
-    targets.push({
-      name: weight.originalName,
-      analytic: grads[variables[i].name].dataSync(),
-      values: weight.read().dataSync().slice() as Float32Array,
-      set: (v) => weight.write(tf.tensor(v, weight.shape as number[]))
-    })
+  expectFiniteDifferences(layer, x, projection, analyticGradients(layer, x, projection), {
+    epsilon,
+    nonVanishing: true
   })
-  for (const target of targets) {
-    let worst = 0
-    let largest = 0
-    for (let i = 0; i < target.values.length; i++) {
-      const shifted = (delta: number) => {
-        const v = target.values.slice()
-        v[i] += delta
-        if (target.name === 'input') return lossValue(tf.tensor(v, x.shape))
-        target.set(v)
-        const value = lossValue(x)
-        target.set(target.values)
-        return value
-      }
-      const numeric = (shifted(epsilon) - shifted(-epsilon)) / (2 * epsilon)
-      worst = Math.max(worst, Math.abs(numeric - target.analytic[i]))
-      largest = Math.max(largest, Math.abs(target.analytic[i]))
-    }
-    // float32 finite differences: an absolute floor plus a share of the gradient's scale.
-    expect(largest, `${target.name}: gradient must not vanish`).toBeGreaterThan(1e-3)
-    expect(worst, `${target.name}: analytic vs finite differences`).toBeLessThan(2e-3 + 1e-2 * largest)
-  }
 }
 
 describe.each(backends)('on %s', (backend) => {
