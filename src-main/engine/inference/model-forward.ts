@@ -6,6 +6,7 @@ import { denseActivations, denseForward, type DenseActivation } from '../passes/
 import { causalGeometry } from '../passes/grouped-convolution'
 import { gruLayerForward } from '../passes/gru-layer'
 import { tcnBlockForward } from '../passes/tcn-block'
+import { averagePoolSteps, lastTimeStep } from '../passes/time-steps'
 
 /**
  * A whole model's inference written against TensorOps: each layer's forward pass is the pass (engine/passes/)
@@ -56,17 +57,9 @@ const forwards: Record<string, LayerForward> = {
     const axis = (config(layer).axis as number | undefined) ?? -1
     return ops.concat(inputs, axis < 0 ? inputs[0].shape.length + axis : axis)
   },
-  EmohealLastTimeStep: (_, [x], { ops }) => {
-    const [batch, steps, features] = x.shape
-    return ops.reshape(ops.slice(x, [0, steps - 1, 0], [batch, 1, features]), [batch, features])
-  },
-  EmohealTemporalAveragePool: (layer, [x], { ops }) => {
-    const [batch, length, features] = x.shape
-    const steps = config(layer).steps as number
-    if (length === steps) return x
-    const pooled = ops.reduce('Mean', ops.reshape(x, [batch, steps, length / steps, features]), 2)
-    return ops.reshape(pooled, [batch, steps, features])
-  },
+  EmohealLastTimeStep: (_, [x], { ops }) => lastTimeStep(ops, x),
+  EmohealTemporalAveragePool: (layer, [x], { ops }) =>
+    averagePoolSteps(ops, x, config(layer).steps as number),
   EmohealChannelSpatialAttention: (layer, [x], { ops, weight, constant }) => {
     const [batch, steps, features] = x.shape
     const groups = config(layer).groups as number

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology'
 import { ValidationError } from '../../errors'
+import { TfjsOps } from '../executors/tfjs-ops'
+import { averagePoolSteps, lastTimeStep } from '../passes/time-steps'
 
 /** [B, T, F] -> [B, F]: the last time step, as the published fusion reads each branch. */
 export class LastTimeStep extends tf.layers.Layer {
@@ -13,9 +15,7 @@ export class LastTimeStep extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs
-      const [batch, steps, features] = x.shape
-      return tf.reshape(tf.slice(x, [0, steps - 1, 0], [batch, 1, features]), [batch, features])
+      return lastTimeStep(new TfjsOps(), Array.isArray(inputs) ? inputs[0] : inputs)
     })
   }
 }
@@ -54,10 +54,7 @@ export class TemporalAveragePool extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs
-      const [batch, length, features] = x.shape
-      if (length === this.steps) return x
-      return tf.mean(tf.reshape(x, [batch, this.steps, length / this.steps, features]), 2)
+      return averagePoolSteps(new TfjsOps(), Array.isArray(inputs) ? inputs[0] : inputs, this.steps)
     })
   }
 
