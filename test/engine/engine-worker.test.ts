@@ -1,5 +1,5 @@
-import { build } from 'esbuild'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { bundleEntry } from '../support/bundled-cli'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { AppContext } from '../../src-main/app-context'
@@ -22,27 +22,14 @@ const workerDir = join(appRoot, 'out', 'main')
 const workerPath = join(workerDir, 'engine-worker.js')
 const MiB = 1024 * 1024
 
-async function bundle(entry: string, outfile: string): Promise<void> {
-  await build({
-    entryPoints: [join(repoRoot, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error'
-  })
-}
-
 let planted: PlantedStudy
 let weights: string
 let hostile: string
 
 beforeAll(async () => {
   await useBackend('wasm')
-  await bundle('src-main/engine/tasks/engine-worker.ts', workerPath)
-  await bundle('src-main/engine/runs/train-worker.ts', join(workerDir, 'train-worker.js'))
+  await bundleEntry('src-main/engine/tasks/engine-worker.ts', workerPath)
+  await bundleEntry('src-main/engine/runs/train-worker.ts', join(workerDir, 'train-worker.js'))
   planted = createPlantedStudy({ participants: ['1', '2'], windowsPerParticipant: 6 })
   weights = join(planted.dir, 'authors.safetensors')
   writePaperSafetensors(weights, 7)

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
+import { bundleEntry } from '../support/bundled-cli'
 import '@tensorflow/tfjs-backend-wasm'
-import { build } from 'esbuild'
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,16 +26,7 @@ describe('training runs in worker threads', () => {
 
   beforeAll(async () => {
     await tf.setBackend('wasm')
-    await build({
-      entryPoints: [join(repoRoot, 'src-main/engine/runs/train-worker.ts')],
-      outfile: workerPath,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error'
-    })
+    await bundleEntry('src-main/engine/runs/train-worker.ts', workerPath)
     planted = createPlantedStudy({ participants: ['1', '2', '3', '4'], windowsPerParticipant: 20 })
     service = new RunService({
       study: () => planted.study,

@@ -1,5 +1,5 @@
-import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
+import { bundleEntry } from '../support/bundled-cli'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildViewerStudy } from '../../bench/viewer.study'
@@ -33,16 +33,7 @@ describe('overlays computed in a worker thread', () => {
     new SignalOverlayService(study, new StreamCache(new SignalStore(study.db)), computer)
 
   beforeAll(async () => {
-    await build({
-      entryPoints: [join(repoRoot, 'src-main/signal/overlay-worker.ts')],
-      outfile: workerPath,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error'
-    })
+    await bundleEntry('src-main/signal/overlay-worker.ts', workerPath)
     const path = join(tempDir('emoheal-overlay-worker-'), 'overlays.emoheal-study')
     // An hour of E4-rate signals: long enough that the filters take a visible time.
     sessionId = buildViewerStudy(path, { minutes: 60, reportMinutes: 5, reportsFromMinute: 1 }).sessionId

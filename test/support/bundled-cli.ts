@@ -4,14 +4,13 @@ import { join, resolve } from 'node:path'
 const repoRoot = resolve(__dirname, '..', '..')
 
 /**
- * The CLI bundled from the sources as the app's build bundles it (externals left to node_modules), for tests
- * that start emoheal as a separate process (plan tasks, Slurm array tasks) without a full electron-vite build.
- * Each caller names its own folder under out/, so parallel test files never write the same bundle.
+ * A main-process entry (path from the repository root) bundled as the app's build bundles it: CommonJS for
+ * node, externals left to node_modules. Tests use it for worker threads and separate processes without a full
+ * electron-vite build.
  */
-export async function bundledCli(name: string): Promise<string> {
-  const outfile = join(repoRoot, 'out', 'test-cli', name, 'cli.js')
+export async function bundleEntry(entry: string, outfile: string): Promise<string> {
   await build({
-    entryPoints: [join(repoRoot, 'src-main/cli/index.ts')],
+    entryPoints: [join(repoRoot, entry)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -21,4 +20,13 @@ export async function bundledCli(name: string): Promise<string> {
     logLevel: 'error'
   })
   return outfile
+}
+
+/**
+ * The CLI bundled from the sources as the app's build bundles it (externals left to node_modules), for tests
+ * that start emoheal as a separate process (plan tasks, Slurm array tasks) without a full electron-vite build.
+ * Each caller names its own folder under out/, so parallel test files never write the same bundle.
+ */
+export async function bundledCli(name: string): Promise<string> {
+  return bundleEntry('src-main/cli/index.ts', join(repoRoot, 'out', 'test-cli', name, 'cli.js'))
 }
