@@ -1,5 +1,11 @@
 import type { AttrValue } from '../ops/attributes'
-import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
+import {
+  broadcastShape,
+  einsumShape,
+  TensorOps,
+  type ConvolutionGeometry,
+  type Operand
+} from '../ops/tensor-ops'
 import {
   alignStrides,
   Binary,
@@ -108,7 +114,12 @@ function swapLast(x: Float64Array, shape: number[]): Float64Array {
 }
 
 /** The einsum as loops: output labels outside, contracted labels (in both operands or one alone) inside. */
-function einsumKernel(equation: string, a: ArrayOperand, b: ArrayOperand, outShape: number[]): Kernel {
+function einsumKernel(
+  equation: string,
+  a: Operand,
+  b: Operand,
+  outShape: number[]
+): (inputs: Float64Array[], output: Float64Array) => () => void {
   const [operands, output] = equation.split('->')
   const [left, right] = operands.split(',').map((labels) => [...labels])
   const out = [...output]
@@ -145,6 +156,21 @@ function einsumKernel(equation: string, a: ArrayOperand, b: ArrayOperand, outSha
         outer.next()
       }
     }
+}
+
+/**
+ * A two-operand einsum on dense values, evaluated at once with float64 sums: for folding weight-only einsums
+ * outside a recorded program (the ONNX export).
+ */
+export function evaluateEinsum(
+  equation: string,
+  a: { values: ArrayLike<number>; shape: number[] },
+  b: { values: ArrayLike<number>; shape: number[] }
+): { values: Float32Array; shape: number[] } {
+  const shape = einsumShape(equation, a.shape, b.shape)
+  const out = new Float64Array(sizeOf(shape))
+  einsumKernel(equation, a, b, shape)([Float64Array.from(a.values), Float64Array.from(b.values)], out)()
+  return { values: Float32Array.from(out), shape }
 }
 
 export class ArrayOps extends TensorOps<ArrayOperand> {
@@ -636,14 +662,7 @@ export class ArrayOps extends TensorOps<ArrayOperand> {
   }
 
   override einsum(equation: string, a: ArrayOperand, b: ArrayOperand): ArrayOperand {
-    const [operands, output] = equation.split('->')
-    const sizes = new Map<string, number>()
-    operands
-      .split(',')
-      .forEach((labels, i) =>
-        [...labels].forEach((label, axis) => sizes.set(label, (i === 0 ? a : b).shape[axis]))
-      )
-    const shape = [...output].map((label) => sizes.get(label) as number)
+    const shape = einsumShape(equation, a.shape, b.shape)
     return this.record([a, b], shape, einsumKernel(equation, a, b, shape))
   }
 

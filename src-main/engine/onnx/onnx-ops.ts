@@ -1,4 +1,5 @@
 import { float16Bits } from '../formats/float16'
+import { evaluateEinsum } from '../executors/array-ops'
 import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,
@@ -41,59 +42,6 @@ export function floatBytes(values: ArrayLike<number>, precision: FloatPrecision)
   const halves = new Uint16Array(values.length)
   for (let i = 0; i < values.length; i++) halves[i] = float16Bits(values[i])
   return new Uint8Array(halves.buffer)
-}
-
-interface DenseTensor {
-  values: Float32Array
-  shape: number[]
-}
-
-/**
- * A two-operand einsum on dense values (float64 sums), for folding weight-only einsums at export: tfjs's
- * einsum is missing on the wasm backend. Sums over every assignment of the labels.
- */
-export function evaluateEinsum(equation: string, a: DenseTensor, b: DenseTensor): DenseTensor {
-  const [operands, output] = equation.split('->')
-  const [left, right] = operands.split(',').map((labels) => [...labels])
-  const labels = [...new Set([...left, ...right])]
-  const sizes = labels.map((label) => {
-    const at = left.indexOf(label)
-    return at >= 0 ? a.shape[at] : b.shape[right.indexOf(label)]
-  })
-  const strides = (operandLabels: string[], shape: number[]) => {
-    const own: number[] = new Array<number>(shape.length)
-    for (let axis = shape.length - 1, stride = 1; axis >= 0; axis--) {
-      own[axis] = stride
-      stride *= shape[axis]
-    }
-    return labels.map((label) => {
-      const axis = operandLabels.indexOf(label)
-      return axis >= 0 ? own[axis] : 0
-    })
-  }
-  const outShape = [...output].map((label) => sizes[labels.indexOf(label)])
-  const leftStrides = strides(left, a.shape)
-  const rightStrides = strides(right, b.shape)
-  const outStrides = strides([...output], outShape)
-  const sums = new Float64Array(outShape.reduce((product, size) => product * size, 1))
-  const index = new Array<number>(labels.length).fill(0)
-  const total = sizes.reduce((product, size) => product * size, 1)
-  let [i, j, k] = [0, 0, 0]
-  for (let step = 0; step < total; step++) {
-    sums[k] += a.values[i] * b.values[j]
-    for (let axis = labels.length - 1; axis >= 0; axis--) {
-      index[axis]++
-      i += leftStrides[axis]
-      j += rightStrides[axis]
-      k += outStrides[axis]
-      if (index[axis] < sizes[axis]) break
-      i -= leftStrides[axis] * sizes[axis]
-      j -= rightStrides[axis] * sizes[axis]
-      k -= outStrides[axis] * sizes[axis]
-      index[axis] = 0
-    }
-  }
-  return { values: Float32Array.from(sums), shape: outShape }
 }
 
 /** ONNX's lowest int64, the end of a slice that runs backwards to the start. */

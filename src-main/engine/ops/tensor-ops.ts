@@ -24,6 +24,16 @@ export function broadcastShape(a: number[], b: number[]): number[] {
   })
 }
 
+/** The output shape of a two-operand einsum: each output label's size, as the operands give it. */
+export function einsumShape(equation: string, a: number[], b: number[]): number[] {
+  const [operands, output] = equation.split('->')
+  const sizes = new Map<string, number>()
+  operands
+    .split(',')
+    .forEach((labels, i) => [...labels].forEach((label, axis) => sizes.set(label, (i === 0 ? a : b)[axis])))
+  return [...output].map((label) => sizes.get(label) as number)
+}
+
 /**
  * The operations every layer pass (engine/passes/) is written in, once, with TensorFlow's op names and
  * attributes. An executor (engine/executors/) gives them a meaning: EagerOps runs each at once through
@@ -170,19 +180,12 @@ export abstract class TensorOps<H extends Operand> {
 
   /** Two operands; the output's shape follows the equation's output labels. */
   einsum(equation: string, a: H, b: H): H {
-    const [operands, output] = equation.split('->')
-    const sizes = new Map<string, number>()
-    operands
-      .split(',')
-      .forEach((labels, i) =>
-        [...labels].forEach((label, axis) => sizes.set(label, (i === 0 ? a : b).shape[axis]))
-      )
     return this.emit(
       'Einsum',
       { T: float, N: { kind: 'int', value: 2 }, equation: { kind: 'string', value: equation } },
       [a, b],
       'output',
-      [...output].map((label) => sizes.get(label) as number)
+      einsumShape(equation, a.shape, b.shape)
     )
   }
 
