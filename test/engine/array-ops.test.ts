@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { attentionEquations } from './attention-equations'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
@@ -190,18 +191,7 @@ describe('ArrayOps against tfjs on cpu', () => {
     program.values(out).forEach((value, i) => expect(Math.abs(value - expected[i])).toBeLessThan(1e-5))
   })
 
-  // Every equation the attention pass uses, with its labels distinct in size.
-  const equations: [string, number[], number[]][] = [
-    ['bkgc,gch->bkgh', [3, 2, 2, 5], [2, 5, 4]],
-    ['bkgh,ghc->bkgc', [3, 1, 2, 4], [2, 4, 5]],
-    ['gmx,gmxjwch->jwch', [2, 6, 1], [2, 6, 1, 3, 1, 4, 2]],
-    ['jwch,gmxjwch->gmx', [3, 1, 4, 2], [2, 6, 1, 3, 1, 4, 2]],
-    ['bkgh,bkgc->ghc', [3, 1, 2, 4], [3, 1, 2, 5]],
-    ['bkgc,bkgh->gch', [3, 2, 2, 5], [3, 2, 2, 4]],
-    ['bkgh,kl->blgh', [3, 2, 2, 4], [2, 2]],
-    ['blgh,gch->blgc', [3, 2, 2, 4], [2, 5, 4]]
-  ]
-  test.each(equations)('einsum %s', (equation, left, right) => {
+  test.each(attentionEquations)('einsum %s', (equation, left, right) => {
     const a = random(13, left)
     const b = random(14, right)
     expectClose((ops, [x, y]) => ops.einsum(equation, x, y), [a, b], tf.einsum(equation, a, b))

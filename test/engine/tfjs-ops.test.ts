@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { attentionEquations } from './attention-equations'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/runtime/backend'
 import { TfjsOps, type TfjsOpsOptions } from '../../src-main/engine/executors/tfjs-ops'
@@ -40,18 +41,7 @@ describe.each(forms)('TfjsOps (%o) against tfjs on cpu', (options) => {
   })
   const ops = new TfjsOps(options)
 
-  // Every equation the attention pass uses, with its shapes' labels distinct in size.
-  const equations: [string, number[], number[]][] = [
-    ['bkgc,gch->bkgh', [3, 2, 2, 5], [2, 5, 4]],
-    ['bkgh,ghc->bkgc', [3, 1, 2, 4], [2, 4, 5]],
-    ['gmx,gmxjwch->jwch', [2, 6, 1], [2, 6, 1, 3, 1, 4, 2]],
-    ['jwch,gmxjwch->gmx', [3, 1, 4, 2], [2, 6, 1, 3, 1, 4, 2]],
-    ['bkgh,bkgc->ghc', [3, 1, 2, 4], [3, 1, 2, 5]],
-    ['bkgc,bkgh->gch', [3, 2, 2, 5], [3, 2, 2, 4]],
-    ['bkgh,kl->blgh', [3, 2, 2, 4], [2, 2]],
-    ['blgh,gch->blgc', [3, 2, 2, 4], [2, 5, 4]]
-  ]
-  test.each(equations)('einsum %s', (equation, left, right) => {
+  test.each(attentionEquations)('einsum %s', (equation, left, right) => {
     const a = random(1, left)
     const b = random(2, right)
     close(
