@@ -14,7 +14,7 @@ const restrictImports = (patterns) => ({
 
 /**
  * The engine's layout: ops <- passes and executors <- runtime (backend, execution policy) <- layers <- model
- * <- training, evaluation <- runs, plan; inference, onnx, edge and live beside the training side, never
+ * <- training, evaluation <- runs, plan; inference, onnx and live beside the training side, never
  * imported by it. Each block is a folder's allowed imports; test/engine/layout.test.ts holds the general rule
  * (no folder imports one that imports it back).
  */
@@ -60,7 +60,7 @@ const engineLayout = [
     rules: restrictImports([
       {
         regex:
-          '^\\.\\./(model|inference|training|evaluation|runs|plan|registry|live|windows|torch|onnx|edge|tasks)(/|$)',
+          '^\\.\\./(model|inference|training|evaluation|runs|plan|registry|live|windows|torch|onnx|tasks)(/|$)',
         message: 'Layers are made of passes run by executors; models, inference and training build on them.'
       }
     ])
@@ -69,7 +69,7 @@ const engineLayout = [
     files: ['src-main/engine/model/**/*.ts'],
     rules: restrictImports([
       {
-        regex: '^\\.\\./(inference|training|evaluation|runs|plan|registry|live|onnx|edge|tasks)(/|$)',
+        regex: '^\\.\\./(inference|training|evaluation|runs|plan|registry|live|onnx|tasks)(/|$)',
         message: 'The model builders know nothing of inference, training or live runs, which use them.'
       }
     ])
@@ -78,9 +78,9 @@ const engineLayout = [
     files: ['src-main/engine/training/**/*.ts'],
     rules: restrictImports([
       {
-        regex: '^\\.\\./(inference|live|onnx|edge|runs|plan|tasks)(/|$)',
+        regex: '^\\.\\./(inference|live|onnx|runs|plan|tasks)(/|$)',
         message:
-          'Training never imports inference-only code (inference, live, onnx, edge) nor the runs built on it.'
+          'Training never imports inference-only code (inference, live, onnx) nor the runs built on it.'
       }
     ])
   },

@@ -15,7 +15,6 @@ import {
   type ModelConfig
 } from '../src-main/engine/model'
 import { weightedCrossEntropy } from '../src-main/engine/training/loss'
-import { createPlainJsPredictor } from '../src-main/engine/inference'
 import { FlatAdam } from '../src-main/engine/training/flat-adam'
 
 function shapes(config: ModelConfig): [number, number][] {
@@ -147,22 +146,6 @@ async function probe(backend: string, kind: 'paper' | 'native-rate', steps: numb
     inferTimes.push(performance.now() - started)
   }
   const inferCpu = process.cpuUsage(inferCpuBefore)
-  let fastMs: number | null = null
-  try {
-    const fast = createPlainJsPredictor(model)
-    const windows = await Promise.all(one.map((t) => t.data() as Promise<Float32Array>))
-    for (let i = 0; i < 20; i++) fast(windows)
-    const fastTimes: number[] = []
-    for (let i = 0; i < 200; i++) {
-      const started = performance.now()
-      fast(windows)
-      fastTimes.push(performance.now() - started)
-    }
-    fastMs = median(fastTimes)
-  } catch (error) {
-    fastMs = null
-    console.error(`fast predictor: ${(error as Error).message}`)
-  }
   const stepMs = median(stepTimes)
   console.log(
     JSON.stringify({
@@ -177,7 +160,6 @@ async function probe(backend: string, kind: 'paper' | 'native-rate', steps: numb
       inferenceKernels: inferProfile.kernels.length,
       inferenceMs: +median(inferTimes).toFixed(3),
       inferenceCpuMs: +((inferCpu.user + inferCpu.system) / 1000 / 50).toFixed(3),
-      fastInferenceMs: fastMs === null ? null : +fastMs.toFixed(4),
       topKernels: [...byName.entries()]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 12)

@@ -52,14 +52,14 @@ function bestInference(peer, model) {
   return peer.results.find((entry) => entry.model === model)?.inference.medianMs ?? Infinity
 }
 
-/** The plain-JS single-window figures of a model; reports from before the fast path have none. */
-function fastPathOf(tfjs, model) {
-  return (tfjs.fastPath ?? []).find((entry) => entry.model === model)
+/** The ONNX Runtime single-window figures of a model, where onnxruntime-node loaded. */
+function onnxPathOf(tfjs, model) {
+  return (tfjs.onnxPath ?? []).find((entry) => entry.model === model && entry.inference)
 }
 
 /**
- * Every way one window of a model can be classified: each tfjs backend and the js fast path. `backend` picks
- * the peer of the same threads: the fast path is plain JavaScript on one thread, as wasm is.
+ * Every way one window of a model can be classified: each tfjs backend, the graph predictor and ONNX Runtime.
+ * `backend` picks the peer of the same threads: ONNX Runtime runs one thread, as wasm does.
  */
 function inferencePaths(tfjs, model) {
   const paths = tfjs.results
@@ -71,8 +71,8 @@ function inferencePaths(tfjs, model) {
       backend: entry.backend,
       inference: entry.graphInference
     })
-  const fast = fastPathOf(tfjs, model)
-  if (fast) paths.push({ name: 'js fast path', backend: 'js', inference: fast.inference })
+  const onnx = onnxPathOf(tfjs, model)
+  if (onnx) paths.push({ name: 'onnxruntime', backend: 'onnxruntime', inference: onnx.inference })
   return paths
 }
 
@@ -128,19 +128,19 @@ export function formatReport(report) {
         ])
       )
     }
-    const fast = fastPathOf(tfjs, model)
-    if (fast) {
+    const onnx = onnxPathOf(tfjs, model)
+    if (onnx) {
       const tfjsResult = tfjs.results.find((entry) => entry.model === model)
       lines.push(
         row([
           model,
-          'js fast path',
+          'onnxruntime',
           integer(tfjsResult?.parameters),
           '-',
           '-',
           '-',
           '-',
-          milliseconds(fast.inference)
+          milliseconds(onnx.inference)
         ])
       )
     }
@@ -164,7 +164,7 @@ export function formatReport(report) {
   lines.push('')
   lines.push(
     'targets (training: tfjs against the PyTorch peer of the same threads; one-window inference: the ' +
-      'fastest path present (tfjs backends, the whole model as one TensorFlow function, the js fast path), against the peer of its threads and ' +
+      'fastest path present (tfjs backends, the whole model as one TensorFlow function, ONNX Runtime), against the peer of its threads and ' +
       `< ${inferenceLimitMs} ms):`
   )
   for (const result of tfjs.results) {

@@ -8,9 +8,9 @@ import {
   nativeRateInputShapes,
   type ModelConfig
 } from '../src-main/engine/model'
-import { createPlainJsPredictor } from '../src-main/engine/inference'
+import { createOnnxLivePredictor } from '../src-main/engine/onnx/live-predictor'
 import { createGraphPredictor } from '../src-main/engine/inference/graph-predictor'
-import { saveModel } from '../src-main/engine/registry/model-files'
+import { modelManifest, saveModel } from '../src-main/engine/registry/model-files'
 import {
   paperTrainingOptions,
   trainModel,
@@ -185,21 +185,25 @@ export async function measureInference(
 }
 
 /**
- * Milliseconds to classify one window on the plain-JS path (inference/plain-js-predictor.ts), the one live prediction takes:
- * no tfjs kernels, so `kernels` is 0. The same random window as measureInference.
+ * Milliseconds to classify one window with the model's ONNX graph on ONNX Runtime (onnx/live-predictor.ts), the
+ * path live prediction takes where native TensorFlow has no functions; it does not depend on the tfjs backend.
+ * Null where onnxruntime-node's binding does not load. The same random window as measureInference.
  */
-export async function measureFastInference(
+export async function measureOnnxInference(
   model: tf.LayersModel,
   config: ModelConfig,
   budget: TimingBudget
-): Promise<InferenceFigures> {
+): Promise<InferenceFigures | null> {
+  const labels = Array.from({ length: config.classes }, (_, k) => String(k))
+  const onnx = await createOnnxLivePredictor(model, modelManifest(model, { config, labels }))
+  if (!onnx) return null
   const window = randomWindows(config, 1, 17)
   try {
     const input = window.inputs.map((tensor) => tensor.dataSync() as Float32Array)
-    const predict = createPlainJsPredictor(model)
-    return { ...(await timeRuns(() => void predict(input), budget)), kernels: 0 }
+    return { ...(await timeRuns(() => void onnx.predictor(input), budget)), kernels: 0 }
   } finally {
     disposeWindowTensors(window)
+    onnx.release()
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The tfjs half of `npm run bench:train`: for every backend present, the paper preset and the native-rate default
  * model, measures training windows/s, one-window inference, kernels per step, parameters and size on disk;
- * then one-window inference on the plain-JS fast path (inference/plain-js-predictor.ts), which live prediction uses.
+ * then one window on ONNX Runtime (onnx/live-predictor.ts), the path live prediction takes without TensorFlow functions.
  * Prints one JSON object on stdout; bench/train.mjs builds this file, runs it beside the PyTorch peer and
  * prints the table. Usage: node <bundle> [--quick] [--backends tensorflow,wasm,cpu]
  */
@@ -14,9 +14,9 @@ import {
   buildModel,
   countLoopKernels,
   countMinimizeKernels,
-  measureFastInference,
   measureGraphInference,
   measureInference,
+  measureOnnxInference,
   measureTraining,
   modelSizeOnDisk,
   type InferenceFigures,
@@ -44,10 +44,10 @@ export interface TfjsModelResult {
   graphInference: InferenceFigures | null
 }
 
-/** One-window inference on the plain-JS path, which does not depend on the tfjs backend. */
-export interface FastPathResult {
+/** One-window inference on ONNX Runtime, which does not depend on the tfjs backend (null: it does not load). */
+export interface OnnxPathResult {
   model: 'paper' | 'native-rate'
-  inference: InferenceFigures
+  inference: InferenceFigures | null
 }
 
 const configs: { name: 'paper' | 'native-rate'; config: ModelConfig }[] = [
@@ -115,14 +115,16 @@ async function benchModel(
   }
 }
 
-async function benchFastPath(name: 'paper' | 'native-rate', config: ModelConfig): Promise<FastPathResult> {
+async function benchOnnxPath(name: 'paper' | 'native-rate', config: ModelConfig): Promise<OnnxPathResult> {
   const model = buildModel(config, { seed: 1 })
   try {
-    const inference = await measureFastInference(model, config, {
+    const inference = await measureOnnxInference(model, config, {
       maxRuns: quick ? 50 : 2000,
       budgetSeconds: quick ? 1 : 4
     })
-    log(`js fast path ${name}: inference ${inference.medianMs.toFixed(2)} ms`)
+    log(
+      `onnxruntime ${name}: ${inference ? `inference ${inference.medianMs.toFixed(2)} ms` : 'does not load'}`
+    )
     return { model: name, inference }
   } finally {
     model.dispose()
@@ -148,8 +150,8 @@ async function main(): Promise<void> {
     const train = backend !== 'cpu'
     for (const { name, config } of configs) results.push(await benchModel(choice.name, name, config, train))
   }
-  const fastPath: FastPathResult[] = []
-  for (const { name, config } of configs) fastPath.push(await benchFastPath(name, config))
+  const onnxPath: OnnxPathResult[] = []
+  for (const { name, config } of configs) onnxPath.push(await benchOnnxPath(name, config))
   const output = {
     tfjs: tf.version.tfjs,
     cores: availableParallelism(),
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
     backends,
     configs: Object.fromEntries(configs.map(({ name, config }) => [name, config])),
     results,
-    fastPath
+    onnxPath
   }
   process.stdout.write(`${JSON.stringify(output)}\n`)
 }

@@ -69,6 +69,12 @@ describe.skipIf(reason !== null)('live inference while recording on the Record p
     await expect(page.getByTestId('prediction-model').textContent()).resolves.toMatch(
       /paper live \(#\d+\) · paper · arousal · 5-s windows of hr, eda, temp, bvp, acc/
     )
+    // The built app loads ONNX Runtime's binding (a bundled import resolves it by its file name): on wasm,
+    // without TensorFlow functions, it is the one-window path; model.predict would be several times slower.
+    if ((process.env.EMOHEAL_BACKEND ?? 'wasm') === 'wasm')
+      await expect(page.getByTestId('prediction-model').textContent()).resolves.toContain(
+        'predicted by ONNX Runtime'
+      )
     // Samples reach every plot within moments; the first seconds are skipped while the window fills.
     const points = async (name: string) =>
       Number(await page.getByTestId(`record-chart-${name}`).getAttribute('data-points'))

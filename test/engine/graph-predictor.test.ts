@@ -79,7 +79,7 @@ describe.skipIf(!available)('the whole model as one TensorFlow function', () => 
     model.dispose()
   })
 
-  test('declines a layer it does not know, so the caller takes the plain-JS path', () => {
+  test('declines a layer it does not know, so that live inference takes another path', () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 1, layers: attentionAfterResidual })
     expect(createGraphPredictor(model)).toBeNull()

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { quantizePerChannel } from '../../src-main/engine/onnx/quantize'
-import { evaluateEinsum } from '../../src-main/engine/executors/array-ops'
+import { evaluateEinsum } from '../../src-main/engine/onnx/fold-einsum'
 import { numbers } from './layers-reference'
 
 /** Dequantizes as ONNX's DequantizeLinear (axis 1 of [rows, columns]), then undoes the stored layout. */

@@ -74,7 +74,7 @@ describe('live service', () => {
         target: 'arousal',
         windowMs: 5000,
         streams: ['hr', 'eda', 'temp', 'bvp', 'acc'],
-        predictor: expect.stringMatching(/^(tensorflow function|onnxruntime|javascript)$/)
+        predictor: expect.stringMatching(/^(tensorflow function|onnxruntime|model.predict)$/)
       },
       recording: false
     })

@@ -6,16 +6,15 @@ import {
   type GraphOps
 } from '../executors/graph-ops'
 import { UnsupportedLayer, walkModel } from './model-forward'
-import type { WindowPredictor } from './plain-js-predictor'
+import { windowInputs, windowShapesOf, type WindowPredictor } from './window-predictor'
 
 /**
  * A whole model's inference as one TensorFlow function, for one window at a time (live prediction): the
  * layers' forward passes are the same passes (engine/passes/) the training layers run, chained in the model's
  * topological order by walkModel (model-forward.ts), so one window costs one op call instead of a tfjs kernel
- * per operation (model.predict) or the plain-JS pass.
+ * per operation (model.predict).
  * Weights are arguments, so a model whose weights change still predicts with the current ones. Returns null
- * where graph functions are absent or the model has a layer this does not know; the caller then takes the
- * plain-JS predictor.
+ * where graph functions are absent or the model has a layer this does not know.
  */
 
 /** Builds the model's function body for `batch` windows; its arguments: inputs, then `operands`. */
@@ -60,9 +59,9 @@ export function createGraphPredictor(model: tf.LayersModel): WindowPredictor | n
   }
   const inputCount = model.inputs.length
   tf.dispose(operands.slice(0, inputCount))
-  const inputShapes = model.inputs.map((input) => [1, ...(input.shape.slice(1) as number[])])
+  const inputShapes = windowShapesOf(model)
   return (window) => {
-    const parts = Array.isArray(window) ? window : [window]
+    const parts = windowInputs(window, inputShapes)
     return tf.tidy(() => {
       const inputs = parts.map((values, i) => tf.tensor(values, inputShapes[i]))
       // Weights are read again at each call: a model trained further predicts with its current weights.

@@ -3,7 +3,6 @@ import { ValidationError } from '../../errors'
 import { loadModel } from '../registry/model-files'
 import { paperChannels } from '../model/config'
 import { validateWindows } from '../model/window-input'
-import { createWindowPredictor } from './window-predictor'
 
 export interface WindowPrediction {
   probabilities: number[][]
@@ -15,11 +14,7 @@ export interface WindowPrediction {
   windows: number
 }
 
-/**
- * Class probabilities of a paper-shaped model for windows given as [N][steps][channels]: a batch through
- * model.predict, one window through the one-window path (window-predictor.ts), several times faster there
- * than any tfjs backend, whose time goes to per-kernel overhead.
- */
+/** Class probabilities of a paper-shaped model for windows given as [N][steps][channels], by model.predict. */
 export async function predictWindows(modelDir: string, input: unknown): Promise<WindowPrediction> {
   const { model, manifest } = await loadModel(modelDir)
   try {
@@ -33,16 +28,11 @@ export async function predictWindows(modelDir: string, input: unknown): Promise<
     const steps = manifest.config.steps
     const data = validateWindows(input, channels, steps)
     const count = data.length / (steps * channels.length)
-    let rows: number[][]
-    if (count === 1) {
-      rows = [Array.from(createWindowPredictor(model).predictor(data))]
-    } else {
-      const probabilities = tf.tidy(
-        () => model.predict(tf.tensor3d(data, [count, steps, channels.length])) as tf.Tensor2D
-      )
-      rows = (await probabilities.array()) as number[][]
-      probabilities.dispose()
-    }
+    const probabilities = tf.tidy(
+      () => model.predict(tf.tensor3d(data, [count, steps, channels.length])) as tf.Tensor2D
+    )
+    const rows = (await probabilities.array()) as number[][]
+    probabilities.dispose()
     const predicted = rows.map((row) => row.indexOf(Math.max(...row)))
     return {
       probabilities: rows,

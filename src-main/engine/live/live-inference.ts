@@ -1,5 +1,5 @@
 import { ValidationError } from '../../errors'
-import type { WindowPredictor } from '../inference'
+import type { WindowPredictor } from '../inference/window-predictor'
 import type { ModelManifest } from '../registry/model-files'
 import { normalizationFor, windowOptionsOf } from '../inference/session-inference'
 import { normalizeInputs, type ChannelStats } from '../windows/normalize'
@@ -59,7 +59,7 @@ const MARGIN_MS = 5000
 /**
  * Live inference over streamed samples: a ring buffer per stream the model reads, and every second the window
  * ending now, cut, resampled and normalized by the same code as training and session inference, through the
- * plain-JS predictor.
+ * one-window predictor the live model was loaded with (load.ts).
  */
 export class LiveInference {
   readonly windowOptions: WindowOptions & { target: Target }

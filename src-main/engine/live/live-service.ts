@@ -7,7 +7,7 @@ import type { ModelRecord } from '../../store/model-store'
 import { systemClock, type LiveClock } from '../../devices/clock'
 import { DISPLAY_HZ, DisplayDecimator } from './decimate'
 import { LiveInference, type LiveTick } from './live-inference'
-import type { WindowPredictor } from '../inference'
+import type { WindowPredictor } from '../inference/window-predictor'
 import type { ModelManifest } from '../registry/model-files'
 import { loadLiveModel } from './load'
 

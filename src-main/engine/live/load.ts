@@ -1,18 +1,18 @@
-import type { WindowPredictor } from '../inference'
-import { createWindowPredictor } from '../inference/window-predictor'
+import { createGraphPredictor } from '../inference/graph-predictor'
+import { createModelPredictor, type WindowPredictor } from '../inference/window-predictor'
 import { loadModel, type ModelManifest } from '../registry/model-files'
 import { inputShapesOf } from '../windows/extract'
 import { windowOptionsOf } from '../inference/session-inference'
 import { createOnnxLivePredictor } from '../onnx/live-predictor'
 
-export type LivePath = 'tensorflow function' | 'onnxruntime' | 'javascript'
+export type LivePath = 'tensorflow function' | 'onnxruntime' | 'model.predict'
 
 export interface LiveModel {
   manifest: ModelManifest
   predictor: WindowPredictor
   /**
    * Which path classifies a window: the whole model as one TensorFlow function, its ONNX graph on ONNX
-   * Runtime, or plain JavaScript.
+   * Runtime, or model.predict where neither loads.
    */
   path: LivePath
   /** Median ms of one window on each path measured when the run started. */
@@ -34,32 +34,34 @@ function timeOf(predictor: WindowPredictor, window: Float32Array[]): number {
 }
 
 /**
- * A saved model as live inference runs it: the app's own one-window path (inference/window-predictor.ts: the
- * whole model as one TensorFlow function where native TensorFlow registers functions, else plain JS), or the
- * model's ONNX graph on ONNX Runtime where onnxruntime-node loads, whichever is faster for one window here,
- * measured when the run starts. The TensorFlow function reads the tfjs model's weights, so the model stays
- * loaded until release while it is the one used.
+ * A saved model as live inference runs it, one window at a time: the whole model as one TensorFlow function
+ * where native TensorFlow registers functions (inference/graph-predictor.ts), or its ONNX graph on ONNX Runtime
+ * where onnxruntime-node loads (onnx/live-predictor.ts), whichever is faster here, measured when the run
+ * starts; both are built from the layers' own passes. model.predict is the path only where neither loads.
+ * The TensorFlow function and model.predict read the tfjs model's weights, so the model stays loaded until
+ * release while one of them is the one used.
  */
 export async function loadLiveModel(directory: string): Promise<LiveModel> {
   const { model, manifest } = await loadModel(directory)
-  const own = createWindowPredictor(model)
-  const candidates: { path: LivePath; predictor: WindowPredictor; release: () => void }[] = [
-    { path: own.path, predictor: own.predictor, release: () => {} }
-  ]
+  const candidates: { path: LivePath; predictor: WindowPredictor; release: () => void }[] = []
   let best: (typeof candidates)[number] | null = null
   try {
+    const graph = createGraphPredictor(model)
+    if (graph) candidates.push({ path: 'tensorflow function', predictor: graph, release: () => {} })
     const onnx = await createOnnxLivePredictor(model, manifest)
     if (onnx) candidates.push({ path: 'onnxruntime', ...onnx })
+    if (candidates.length === 0)
+      candidates.push({ path: 'model.predict', predictor: createModelPredictor(model), release: () => {} })
     const window = inputShapesOf(windowOptionsOf(manifest)).inputs.map(
       ({ steps, channels }) => new Float32Array(steps * channels)
     )
     const timings: Partial<Record<LivePath, number>> = {}
     for (const candidate of candidates) timings[candidate.path] = timeOf(candidate.predictor, window)
     best = candidates.reduce((a, b) => ((timings[b.path] as number) < (timings[a.path] as number) ? b : a))
-    const release = best.path === 'tensorflow function' ? () => model.dispose() : best.release
+    const release = best.path === 'onnxruntime' ? best.release : () => model.dispose()
     return { manifest, predictor: best.predictor, path: best.path, timings, release }
   } finally {
     for (const candidate of candidates) if (candidate !== best) candidate.release()
-    if (best?.path !== 'tensorflow function') model.dispose()
+    if (best?.path === 'onnxruntime' || best === null) model.dispose()
   }
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs'
-import type { WindowPredictor } from '../inference'
+import { windowInputs, windowShapesOf, type WindowPredictor } from '../inference/window-predictor'
 import type { ModelManifest } from '../registry/model-files'
 import { buildOnnxGraph } from './model-graph'
 import { encodeOnnxModel } from './onnx-proto'
@@ -40,7 +40,11 @@ export async function createOnnxLivePredictor(
   let bindingModule: BindingModule
   try {
     ort = await import('onnxruntime-node')
-    bindingModule = (await import('onnxruntime-node/dist/binding' as string)) as BindingModule
+    const imported = (await import('onnxruntime-node/dist/binding.js' as string)) as
+      BindingModule | { default: BindingModule }
+    // Node resolves an ES import of a package file only by its full name; bundlers hand back a CommonJS
+    // module either as its exports or as a namespace whose default export they are.
+    bindingModule = 'default' in imported ? imported.default : imported
     if (typeof bindingModule.binding?.InferenceSession !== 'function') return null
   } catch {
     return null
@@ -60,11 +64,11 @@ export async function createOnnxLivePredictor(
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3
   })
-  const shapes = graph.model.inputs.map((input) => [1, ...(input.dims.slice(1) as number[])])
+  const shapes = windowShapesOf(model)
   const names = graph.model.inputs.map((input) => input.name)
   return {
     predictor: (window) => {
-      const parts = Array.isArray(window) ? window : [window]
+      const parts = windowInputs(window, shapes)
       const feeds = Object.fromEntries(
         parts.map((values, i) => [names[i], new ort.Tensor('float32', values, shapes[i])])
       )

@@ -1,5 +1,5 @@
 import { float16Bits } from '../formats/float16'
-import { evaluateEinsum } from '../executors/array-ops'
+import { evaluateEinsum } from './fold-einsum'
 import { broadcastShape, TensorOps, type ConvolutionGeometry, type Operand } from '../ops/tensor-ops'
 import {
   OnnxType,

@@ -22,8 +22,8 @@ export interface LiveModelView {
   windowMs: number
   /** The streams the model reads. */
   streams: string[]
-  /** How one window is classified: the whole model as one TensorFlow function, or plain JavaScript. */
-  predictor: 'tensorflow function' | 'onnxruntime' | 'javascript'
+  /** How one window is classified: the whole model as one TensorFlow function, on ONNX Runtime, or by model.predict. */
+  predictor: 'tensorflow function' | 'onnxruntime' | 'model.predict'
 }
 
 export interface LiveTickBase {

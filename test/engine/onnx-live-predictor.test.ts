@@ -5,7 +5,9 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createPlainJsPredictor } from '../../src-main/engine/inference'
+import type { WindowPredictor } from '../../src-main/engine/inference/window-predictor'
+import { createOnnxLivePredictor } from '../../src-main/engine/onnx/live-predictor'
+import { modelManifest } from '../../src-main/engine/registry/model-files'
 import {
   buildModel,
   nativeRateInputShapes,
@@ -26,15 +28,24 @@ function randomizeWeights(model: tf.LayersModel, seed: number): void {
   )
 }
 
+/** The model's ONNX graph on ONNX Runtime, the one-window path where native TensorFlow has no functions. */
+async function onnxPredictor(model: tf.LayersModel, config: ModelConfig): Promise<WindowPredictor> {
+  const labels = Array.from({ length: config.classes }, (_, k) => `class ${k}`)
+  const onnx = await createOnnxLivePredictor(model, modelManifest(model, { config, labels }))
+  // onnxruntime-node is a dependency: where its binding does not load, live inference loses its fast path.
+  expect(onnx, 'onnxruntime-node binding').not.toBeNull()
+  return onnx!.predictor
+}
+
 function inputShapes(config: ModelConfig): [number, number][] {
   return config.kind === 'paper'
     ? [[config.steps, 5]]
     : nativeRateInputShapes(config).map((input) => input.shape)
 }
 
-/** The largest difference between the tfjs model's and the fast predictor's probabilities, window by window. */
+/** The largest difference between the tfjs model's and ONNX Runtime's probabilities, window by window. */
 async function compare(model: tf.LayersModel, config: ModelConfig, windows: number, seed: number) {
-  const fast = createPlainJsPredictor(model)
+  const fast = await onnxPredictor(model, config)
   const inputs = inputShapes(config).map(([steps, channels], index) =>
     tf.randomNormal([windows, steps, channels], 0, 1.5, 'float32', seed + index)
   )
@@ -56,7 +67,7 @@ async function compare(model: tf.LayersModel, config: ModelConfig, windows: numb
   return { largest, spread }
 }
 
-describe('fast single-window predictor', () => {
+describe('one window on ONNX Runtime (onnx/live-predictor.ts)', () => {
   const cases: [string, ModelConfigInput][] = [
     ['paper', { kind: 'paper' }],
     ['paper, 3 classes', { kind: 'paper', classes: 3 }],
@@ -89,30 +100,30 @@ describe('fast single-window predictor', () => {
       const { largest, spread } = await compare(model, config, 6, 9)
       // The windows must give different outputs, or agreement would prove little.
       expect(spread).toBeGreaterThan(1e-3)
-      // model.predict computes in float32 and the predictor in float64: with weights of SD 0.4 the logits
-      // reach tens, and float32's own rounding of them moves a probability by about 1e-5.
+      // Both compute in float32, in different orders (ONNX Runtime fuses and reorders): with weights of SD 0.4
+      // the logits reach tens, and float32's rounding of them moves a probability by about 1e-5.
       expect(largest).toBeLessThan(3e-5)
       model.dispose()
     })
   }
 
-  test('copies the weights when created: later training does not move it', () => {
+  test('copies the weights when created: later training does not move it', async () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 2 })
     randomizeWeights(model, 7)
-    const fast = createPlainJsPredictor(model)
+    const fast = await onnxPredictor(model, config)
     const window = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i))
     const before = fast(window)
     randomizeWeights(model, 70)
     expect(Array.from(fast(window))).toEqual(Array.from(before))
-    expect(Array.from(createPlainJsPredictor(model)(window))).not.toEqual(Array.from(before))
+    expect(Array.from((await onnxPredictor(model, config))(window))).not.toEqual(Array.from(before))
     model.dispose()
   })
 
-  test('rejects a window of the wrong size, naming the input', () => {
+  test('rejects a window of the wrong size, naming the input', async () => {
     const config = parseModelConfig({ kind: 'paper' })
     const model = buildModel(config, { seed: 1 })
-    const fast = createPlainJsPredictor(model)
+    const fast = await onnxPredictor(model, config)
     expect(() => fast(new Float32Array(99))).toThrow(/input 0 must hold 100 values/)
     expect(() => fast([new Float32Array(100), new Float32Array(100)])).toThrow(/takes 1 inputs/)
     model.dispose()
@@ -122,10 +133,10 @@ describe('fast single-window predictor', () => {
 const python = '/usr/bin/python3'
 const torchMissing = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0
 
-describe.skipIf(torchMissing)('fast predictor on imported PyTorch weights', () => {
+describe.skipIf(torchMissing)('ONNX Runtime on imported PyTorch weights', () => {
   let directory: string
   beforeAll(() => {
-    directory = mkdtempSync(path.join(tmpdir(), 'emoheal-fast-'))
+    directory = mkdtempSync(path.join(tmpdir(), 'emoheal-onnx-live-'))
     const script = path.join(__dirname, '..', 'fixtures', 'torch', 'make_paper_parity.py')
     execFileSync(python, [script, directory, '--seed', '17', '--windows', '8'], { encoding: 'utf8' })
   })
@@ -144,7 +155,7 @@ describe.skipIf(torchMissing)('fast predictor on imported PyTorch weights', () =
       probabilities: number[][]
     }
     const fromTfjs = (await (model.predict(tf.tensor3d(inputs.windows)) as tf.Tensor).array()) as number[][]
-    const fast = createPlainJsPredictor(model)
+    const fast = await onnxPredictor(model, config)
     let fromTfjsLargest = 0
     let fromTorchLargest = 0
     inputs.windows.forEach((window, w) => {
