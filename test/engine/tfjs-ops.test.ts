@@ -32,6 +32,7 @@ const forms: TfjsOpsOptions[] = [
   { plainMatMuls: false, convolutions: 'columns' },
   { plainMatMuls: true, convolutions: 'columns' },
   { plainMatMuls: false, convolutions: 'conv2d' },
+  { plainMatMuls: false, convolutions: 'ungrouped-conv2d' },
   { plainMatMuls: true, convolutions: 'conv2d' }
 ]
 

@@ -41,9 +41,11 @@ export interface TfjsOpsOptions {
   /**
    * 'conv2d': convolutions and their input gradients as the backend's Conv2D (XNNPACK on wasm, with the
    * dilation and the causal padding as its own attributes), filter gradients as a Conv2D of the input against
-   * dy; 'columns' (the default): shifted slices, a concat and a matMul (im2col), which any backend runs.
+   * dy; 'columns' (the default): shifted slices, a concat and a matMul (im2col), which any backend runs;
+   * 'ungrouped-conv2d': Conv2D for convolutions of one group only, columns for grouped ones (the cpu backend's
+   * Conv2D is a plain loop that beats columns on one large group but not one Conv2D a group).
    */
-  convolutions?: 'columns' | 'conv2d'
+  convolutions?: 'columns' | 'conv2d' | 'ungrouped-conv2d'
 }
 
 /**
@@ -91,14 +93,15 @@ function groupDiagonal(groups: number): tf.Tensor {
  */
 export class TfjsOps extends TensorOps<tf.Tensor> {
   private readonly plainMatMuls: boolean
-  private readonly conv2d: boolean
+  /** Convolutions of at most this many groups run as Conv2D: 0 none, 1 ungrouped only, Infinity all. */
+  private readonly conv2dGroups: number
   /** Right operands of plain products as their per-batch matrices (transposed or not), per tensor. */
   private readonly matrices = new Map<tf.Tensor, { plain?: tf.Tensor[]; transposed?: tf.Tensor[] }>()
 
   constructor({ plainMatMuls = false, convolutions = 'columns' }: TfjsOpsOptions = {}) {
     super()
     this.plainMatMuls = plainMatMuls
-    this.conv2d = convolutions === 'conv2d'
+    this.conv2dGroups = { columns: 0, 'ungrouped-conv2d': 1, conv2d: Infinity }[convolutions]
   }
 
   /** The per-batch matrices of a rank-3 right operand, transposed in its last two axes or not; once per pass. */
@@ -415,10 +418,10 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
    * matMul, [1, B, T, G*C] viewed as [G, B, T, C] and the filter as [G, k*C, F].
    */
   override convolve(x: tf.Tensor, filter: tf.Tensor, geometry: ConvolutionGeometry): tf.Tensor {
-    if (this.conv2d) return this.backendConvolution(x, filter, geometry)
     const [, batch, steps, groupedInputs] = x.shape
     const [, taps, inputs, groupedOutputs] = filter.shape
     const groups = groupedInputs / inputs
+    if (groups <= this.conv2dGroups) return this.backendConvolution(x, filter, geometry)
     const outputs = groupedOutputs / groups
     const outputSteps = steps + geometry.padBefore + geometry.padAfter - (taps - 1) * geometry.dilation
     const perGroup =
@@ -533,7 +536,7 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     taps: number,
     geometry: ConvolutionGeometry
   ): tf.Tensor {
-    if (this.conv2d) {
+    if (this.conv2dGroups >= 1) {
       const gradient = tf.transpose(this.filterGradientConvolution(dy, x, geometry), [1, 0, 2])
       return tf.reshape(gradient, [1, taps, x.shape[3] as number, dy.shape[3] as number])
     }
@@ -559,7 +562,7 @@ export class TfjsOps extends TensorOps<tf.Tensor> {
     const [, , outputSteps, groupedOutputs] = dy.shape
     const inputs = groupedInputs / groups
     const outputs = groupedOutputs / groups
-    if (this.conv2d && groups <= blockDiagonalGroups) {
+    if (groups <= Math.min(this.conv2dGroups, blockDiagonalGroups)) {
       // Every input channel against every output channel; group g's filter is the diagonal block (g, g).
       const all = this.filterGradientConvolution(dy, x, geometry)
       if (groups === 1) return tf.reshape(tf.transpose(all, [1, 0, 2]), [1, 1, taps, inputs, outputs])
