@@ -2,27 +2,17 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/runtime/backend'
 import { executionPolicyFor } from '../../src-main/engine/runtime/execution-policy'
-import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { ChannelSpatialAttention } from '../../src-main/engine/layers'
 import { attentionHiddenUnits } from '../../src-main/engine/layers/attention-weights'
-import { backendsPresent, type TestBackend } from './backends-present'
+import { backendsPresent, executorRuns } from './backends-present'
 import { numbers } from './layers-reference'
 import { ReferenceChannelSpatialAttention } from './reference/op-by-op-layers'
 
 // The attention's pass (passes/channel-spatial-attention.ts) under every executor against the op-by-op layer
 // it replaced (reference/op-by-op-layers.ts).
 const { names } = await backendsPresent({ suite: 'attention-pass' })
-const runs: { backend: TestBackend; executor: PassExecutor }[] = [
-  ...(names.includes('tensorflow')
-    ? [
-        ...(graphFunctionsPresent() ? [{ backend: 'tensorflow' as const, executor: 'graph' as const }] : []),
-        { backend: 'tensorflow' as const, executor: 'eager' as const },
-        { backend: 'tensorflow' as const, executor: 'tfjs' as const }
-      ]
-    : []),
-  ...(names.includes('wasm') ? [{ backend: 'wasm' as const, executor: 'tfjs' as const }] : [])
-]
+const runs = executorRuns(names)
 
 /** The op-by-op reference, or the pass under an executor. */
 type Form = 'op-by-op' | PassExecutor

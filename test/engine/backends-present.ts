@@ -1,3 +1,5 @@
+import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
+import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { listBackends } from '../../src-main/engine/runtime/backend'
 
 export type TestBackend = 'tensorflow' | 'wasm' | 'cpu'
@@ -53,4 +55,18 @@ export async function backendsPresent(options: PresentOptions = {}): Promise<Pre
     }`
   )
   return { names, skipped }
+}
+
+/**
+ * The executors a pass runs with on `backend`: on native TensorFlow its graph functions (where the binding
+ * registers them), the eager binding and plain tfjs ops; elsewhere plain tfjs ops.
+ */
+export function executorsOn(backend: string): PassExecutor[] {
+  if (backend !== 'tensorflow') return ['tfjs']
+  return [...(graphFunctionsPresent() ? (['graph'] as const) : []), 'eager', 'tfjs']
+}
+
+/** Each of `backends` with each executor it has, a pair an entry. */
+export function executorRuns<B extends string>(backends: B[]): { backend: B; executor: PassExecutor }[] {
+  return backends.flatMap((backend) => executorsOn(backend).map((executor) => ({ backend, executor })))
 }

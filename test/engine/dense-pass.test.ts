@@ -2,11 +2,10 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/runtime/backend'
 import { executionPolicyFor } from '../../src-main/engine/runtime/execution-policy'
-import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { EmohealDense } from '../../src-main/engine/layers'
 import type { DenseActivation } from '../../src-main/engine/passes/dense'
-import { backendsPresent } from './backends-present'
+import { backendsPresent, executorsOn } from './backends-present'
 import { expectFiniteDifferences } from './finite-differences'
 import { numbers } from './layers-reference'
 
@@ -108,9 +107,9 @@ describe.each(backends)('on %s', (backend) => {
     await useBackend(backend)
   })
   const native = backend === 'tensorflow'
-  const graph = native && graphFunctionsPresent()
-  const forms: PassExecutor[] = native ? [...(graph ? (['graph'] as const) : []), 'eager', 'tfjs'] : ['tfjs']
-  if (native && !graph) console.log('[dense pass] graph executor skipped: the binding registers no functions')
+  const forms = executorsOn(backend)
+  if (native && !forms.includes('graph'))
+    console.log('[dense pass] graph executor skipped: the binding registers no functions')
 
   test("the executors run the pass, not tfjs's Dense kernels (the choice is real)", async () => {
     const c = cases[1]

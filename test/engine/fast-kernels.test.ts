@@ -2,10 +2,9 @@ import * as tf from '@tensorflow/tfjs'
 import { describe, expect, test } from 'vitest'
 import { listBackends, useBackend, type BackendPreference } from '../../src-main/engine/runtime/backend'
 import { executionPolicyFor, registerKernelOverrides } from '../../src-main/engine/runtime/execution-policy'
-import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
-import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { DilatedCausalConv1D } from '../../src-main/engine/layers'
 import { dropout } from '../../src-main/engine/layers/dropout'
+import { executorRuns } from './backends-present'
 import { pseudoRandom } from './pseudo-random'
 import { causalShape, fromGroups, groupedConvolution, toGroups } from './reference/grouped-ops'
 
@@ -75,16 +74,7 @@ describe.each(available)('lean kernels and gradients on %s', (backend) => {
   })
 })
 
-const convolutionRuns: { backend: string; executor: PassExecutor }[] = [
-  ...(available.includes('tensorflow')
-    ? [
-        ...(graphFunctionsPresent() ? [{ backend: 'tensorflow', executor: 'graph' as const }] : []),
-        { backend: 'tensorflow', executor: 'eager' as const },
-        { backend: 'tensorflow', executor: 'tfjs' as const }
-      ]
-    : []),
-  ...(available.includes('wasm') ? [{ backend: 'wasm', executor: 'tfjs' as const }] : [])
-]
+const convolutionRuns = executorRuns(available)
 
 describe.each(convolutionRuns)(
   'the causal convolution pass ($backend, $executor)',

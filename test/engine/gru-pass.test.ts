@@ -5,7 +5,7 @@ import { executionPolicyFor } from '../../src-main/engine/runtime/execution-poli
 import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
 import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { PytorchGru, TcnResidualBlock } from '../../src-main/engine/layers'
-import { backendsPresent } from './backends-present'
+import { backendsPresent, executorsOn } from './backends-present'
 import { expectFiniteDifferences } from './finite-differences'
 import { numbers } from './layers-reference'
 import { ReferenceGru } from './reference/op-by-op-layers'
@@ -133,9 +133,9 @@ describe.each(backends)('on %s', (backend) => {
     await useBackend(backend)
   })
   const native = backend === 'tensorflow'
-  const graph = native && graphFunctionsPresent()
-  const forms: PassExecutor[] = native ? [...(graph ? (['graph'] as const) : []), 'eager', 'tfjs'] : ['tfjs']
-  if (native && !graph) console.log('[gru-pass] graph executor skipped: the binding registers no functions')
+  const forms = executorsOn(backend)
+  if (native && !forms.includes('graph'))
+    console.log('[gru-pass] graph executor skipped: the binding registers no functions')
 
   test('the executors run different kernels (the choice is real)', async () => {
     const x = tf.tensor(numbers(batch * 5 * inputs, 3, 1.5), [batch, 5, inputs])

@@ -2,11 +2,9 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { useBackend } from '../../src-main/engine/runtime/backend'
 import { executionPolicyFor } from '../../src-main/engine/runtime/execution-policy'
-import { graphFunctionsPresent } from '../../src-main/engine/executors/graph-ops'
-import type { PassExecutor } from '../../src-main/engine/executors/run-pass'
 import { TcnResidualBlock } from '../../src-main/engine/layers'
 import { Random } from '../../src-main/engine/training/random'
-import { backendsPresent, type TestBackend } from './backends-present'
+import { backendsPresent, executorRuns } from './backends-present'
 import { numbers } from './layers-reference'
 import { ReferenceTcnBlock, type ReferenceTcnBlockArgs } from './reference/op-by-op-layers'
 
@@ -14,16 +12,7 @@ import { ReferenceTcnBlock, type ReferenceTcnBlockArgs } from './reference/op-by
 // hand-written backward: under every executor it must give what the op-by-op block gives, value and every
 // gradient, dropout included.
 const { names } = await backendsPresent({ suite: 'TCN block pass' })
-const runs: { backend: TestBackend; executor: PassExecutor }[] = [
-  ...(names.includes('tensorflow')
-    ? [
-        ...(graphFunctionsPresent() ? [{ backend: 'tensorflow' as const, executor: 'graph' as const }] : []),
-        { backend: 'tensorflow' as const, executor: 'eager' as const },
-        { backend: 'tensorflow' as const, executor: 'tfjs' as const }
-      ]
-    : []),
-  ...(names.includes('wasm') ? [{ backend: 'wasm' as const, executor: 'tfjs' as const }] : [])
-]
+const runs = executorRuns(names)
 
 /** Math.random from a seeded generator while fn runs: the dropout masks are drawn from it. */
 function withSeededMathRandom<T>(seed: number, fn: () => T): T {
