@@ -139,4 +139,63 @@ describe('annotation editing with undo and redo on a real study file', () => {
     expect(editor.stack.undoLabel).toBe('create region')
     expect(store.getAnnotation(id).startMs).toBe(START)
   })
+
+  it('keeps every one of several edits made before the first is written, and undoes them one by one', async () => {
+    const { sessionId, store } = setup()
+    // The page's writes go over IPC: each one answers a little later, so edits overlap as when a user
+    // picks arousal and presses a valence key at once.
+    const slow = storeApi(store)
+    const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 20))
+    const api: AnnotationApi = {
+      ...slow,
+      updateRegion: async (id, fields) => later(await slow.updateRegion(id, fields)),
+      updateMarker: async (id, fields) => later(await slow.updateMarker(id, fields))
+    }
+    const editor = new AnnotationEditor(api, sessionId)
+    const id = await editor.createRegion({
+      startMs: START,
+      endMs: START + 4000,
+      arousal: null,
+      valence: null,
+      emotions: {},
+      note: ''
+    })
+    const region = () => {
+      const { startMs, arousal, valence, emotions } = store.getAnnotation(editor.regionList()[0].id)
+      return { startMs, arousal, valence, emotions }
+    }
+    const addEmotion = (name: string) => (before: { emotions: Record<string, number | null> }) => ({
+      emotions: { ...before.emotions, [name]: 1 }
+    })
+    await Promise.all([
+      editor.updateRegion(id, { arousal: 4 }),
+      editor.updateRegion(id, { valence: 2 }),
+      editor.updateRegion(id, addEmotion('happy')),
+      editor.updateRegion(id, addEmotion('calm')),
+      editor.updateRegion(id, ({ startMs, endMs }) => ({ startMs: startMs + 1000, endMs: endMs + 1000 })),
+      editor.updateRegion(id, ({ startMs, endMs }) => ({ startMs: startMs + 1000, endMs: endMs + 1000 }))
+    ])
+    expect(region()).toEqual({
+      startMs: START + 2000,
+      arousal: 4,
+      valence: 2,
+      emotions: { happy: 1, calm: 1 }
+    })
+
+    await Promise.all([editor.undo(), editor.undo(), editor.undo()])
+    expect(region()).toEqual({ startMs: START, arousal: 4, valence: 2, emotions: { happy: 1 } })
+    await editor.undo()
+    await editor.undo()
+    expect(region()).toEqual({ startMs: START, arousal: 4, valence: null, emotions: {} })
+    await editor.redo()
+    expect(region()).toEqual({ startMs: START, arousal: 4, valence: 2, emotions: {} })
+
+    const marker = await editor.createMarker({ timeMs: START + 100, label: 'cue' })
+    await Promise.all([
+      editor.updateMarker(marker, ({ timeMs }) => ({ timeMs: timeMs + 1000 })),
+      editor.updateMarker(marker, { label: 'laugh' }),
+      editor.updateMarker(marker, ({ timeMs }) => ({ timeMs: timeMs + 1000 }))
+    ])
+    expect(store.listMarkers(sessionId).map((m) => [m.timeMs, m.label])).toEqual([[START + 2100, 'laugh']])
+  })
 })

@@ -5,6 +5,7 @@ import { call } from '../api/client'
 import {
   AnnotationEditor,
   type AnnotationApi,
+  type FieldChange,
   type MarkerFields,
   type RegionFields
 } from '../viewer/annotation-editor'
@@ -94,7 +95,7 @@ export const useAnnotationStore = defineStore('annotations', () => {
     selection.value = { kind: 'region', id }
   }
 
-  async function updateRegion(id: number, change: Partial<RegionFields>, label?: string): Promise<void> {
+  async function updateRegion(id: number, change: FieldChange<RegionFields>, label?: string): Promise<void> {
     await requireEditor().updateRegion(id, change, label)
   }
 
@@ -103,7 +104,7 @@ export const useAnnotationStore = defineStore('annotations', () => {
     selection.value = { kind: 'marker', id }
   }
 
-  async function updateMarker(id: number, change: Partial<MarkerFields>, label?: string): Promise<void> {
+  async function updateMarker(id: number, change: FieldChange<MarkerFields>, label?: string): Promise<void> {
     await requireEditor().updateMarker(id, change, label)
   }
 

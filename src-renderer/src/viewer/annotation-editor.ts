@@ -3,6 +3,15 @@ import { CommandStack } from './command-stack'
 
 export type RegionFields = Pick<Annotation, 'startMs' | 'endMs' | 'arousal' | 'valence' | 'emotions' | 'note'>
 export type MarkerFields = Pick<Marker, 'timeMs' | 'label'>
+/**
+ * New values for some fields, or a function of the current ones for changes that depend on them (a nudge,
+ * one more emotion). The function runs after the edits queued before it, so quick edits never undo each other.
+ */
+export type FieldChange<T> = Partial<T> | ((before: T) => Partial<T>)
+
+function changed<T>(before: T, change: FieldChange<T>): T {
+  return { ...before, ...(typeof change === 'function' ? change(before) : change) }
+}
 
 /** The writes the editor needs; the page passes the IPC client, tests pass a real store. */
 export interface AnnotationApi {
@@ -25,6 +34,10 @@ interface EntityRef {
 export function regionFields(annotation: Annotation): RegionFields {
   const { startMs, endMs, arousal, valence, emotions, note } = annotation
   return { startMs, endMs, arousal, valence, emotions: { ...emotions }, note }
+}
+
+function markerFields(marker: Marker): MarkerFields {
+  return { timeMs: marker.timeMs, label: marker.label }
 }
 
 class Entities<T extends { id: number }> {
@@ -99,77 +112,83 @@ export class AnnotationEditor {
   /** Creates a region and resolves to its id. */
   async createRegion(fields: RegionFields): Promise<number> {
     const ref: EntityRef = { id: 0 }
-    await this.stack.execute({
+    await this.stack.execute(() => ({
       label: 'create region',
       apply: async () => this.regions.adopt(ref, await this.api.createRegion(this.sessionId, fields)),
       revert: async () => {
         await this.api.deleteRegion(ref.id)
         this.regions.forget(ref)
       }
-    })
+    }))
     return ref.id
   }
 
-  async updateRegion(id: number, change: Partial<RegionFields>, label = 'edit region'): Promise<void> {
+  async updateRegion(id: number, change: FieldChange<RegionFields>, label = 'edit region'): Promise<void> {
     const ref = this.regions.ref(id)
-    const before = regionFields(this.regions.get(id))
-    const after = { ...before, ...change }
-    await this.stack.execute({
-      label,
-      apply: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, after)),
-      revert: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, before))
+    await this.stack.execute(() => {
+      const before = regionFields(this.regions.get(ref.id))
+      const after = changed(before, change)
+      return {
+        label,
+        apply: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, after)),
+        revert: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, before))
+      }
     })
   }
 
   async deleteRegion(id: number): Promise<void> {
     const ref = this.regions.ref(id)
-    const before = regionFields(this.regions.get(id))
-    await this.stack.execute({
-      label: 'delete region',
-      apply: async () => {
-        await this.api.deleteRegion(ref.id)
-        this.regions.forget(ref)
-      },
-      revert: async () => this.regions.adopt(ref, await this.api.createRegion(this.sessionId, before))
+    await this.stack.execute(() => {
+      const before = regionFields(this.regions.get(ref.id))
+      return {
+        label: 'delete region',
+        apply: async () => {
+          await this.api.deleteRegion(ref.id)
+          this.regions.forget(ref)
+        },
+        revert: async () => this.regions.adopt(ref, await this.api.createRegion(this.sessionId, before))
+      }
     })
   }
 
   async createMarker(fields: MarkerFields): Promise<number> {
     const ref: EntityRef = { id: 0 }
-    await this.stack.execute({
+    await this.stack.execute(() => ({
       label: 'add marker',
       apply: async () => this.markers.adopt(ref, await this.api.createMarker(this.sessionId, fields)),
       revert: async () => {
         await this.api.deleteMarker(ref.id)
         this.markers.forget(ref)
       }
-    })
+    }))
     return ref.id
   }
 
-  async updateMarker(id: number, change: Partial<MarkerFields>, label = 'edit marker'): Promise<void> {
+  async updateMarker(id: number, change: FieldChange<MarkerFields>, label = 'edit marker'): Promise<void> {
     const ref = this.markers.ref(id)
-    const current = this.markers.get(id)
-    const before = { timeMs: current.timeMs, label: current.label }
-    const after = { ...before, ...change }
-    await this.stack.execute({
-      label,
-      apply: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, after)),
-      revert: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, before))
+    await this.stack.execute(() => {
+      const before = markerFields(this.markers.get(ref.id))
+      const after = changed(before, change)
+      return {
+        label,
+        apply: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, after)),
+        revert: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, before))
+      }
     })
   }
 
   async deleteMarker(id: number): Promise<void> {
     const ref = this.markers.ref(id)
-    const current = this.markers.get(id)
-    const before = { timeMs: current.timeMs, label: current.label }
-    await this.stack.execute({
-      label: 'delete marker',
-      apply: async () => {
-        await this.api.deleteMarker(ref.id)
-        this.markers.forget(ref)
-      },
-      revert: async () => this.markers.adopt(ref, await this.api.createMarker(this.sessionId, before))
+    await this.stack.execute(() => {
+      const before = markerFields(this.markers.get(ref.id))
+      return {
+        label: 'delete marker',
+        apply: async () => {
+          await this.api.deleteMarker(ref.id)
+          this.markers.forget(ref)
+        },
+        revert: async () => this.markers.adopt(ref, await this.api.createMarker(this.sessionId, before))
+      }
     })
   }
 

@@ -36,8 +36,13 @@ export class CommandStack {
     return this.undone.at(-1)?.label ?? null
   }
 
-  execute(command: Command): Promise<void> {
+  /**
+   * Runs a new command after those already queued. It is built when its turn comes, so what it reads
+   * (the fields it will restore on undo) already holds what the commands before it wrote.
+   */
+  execute(build: () => Command): Promise<void> {
     return this.enqueue(async () => {
+      const command = build()
       await command.apply()
       this.done.push(command)
       if (this.done.length > this.limit) this.done.shift()
