@@ -1,5 +1,5 @@
 import type { Annotation, Marker } from '../../../src-main/ipc/contract/annotations'
-import { CommandStack } from './command-stack'
+import { CommandStack, type Command } from './command-stack'
 
 export type RegionFields = Pick<Annotation, 'startMs' | 'endMs' | 'arousal' | 'valence' | 'emotions' | 'note'>
 export type MarkerFields = Pick<Marker, 'timeMs' | 'label'>
@@ -40,9 +40,20 @@ function markerFields(marker: Marker): MarkerFields {
   return { timeMs: marker.timeMs, label: marker.label }
 }
 
-class Entities<T extends { id: number }> {
+/** How one kind of item (regions, markers) is written, and which of its fields an edit keeps. */
+interface ItemWrites<T, F> {
+  create(fields: F): Promise<T>
+  update(id: number, fields: F): Promise<T>
+  remove(id: number): Promise<void>
+  fieldsOf(item: T): F
+}
+
+/** The items of one kind as the database holds them, with the commands that change them. */
+class Entities<T extends { id: number }, F> {
   readonly items = new Map<number, T>()
   private readonly refs = new Map<number, EntityRef>()
+
+  constructor(private readonly writes: ItemWrites<T, F>) {}
 
   ref(id: number): EntityRef {
     let ref = this.refs.get(id)
@@ -52,18 +63,6 @@ class Entities<T extends { id: number }> {
       this.refs.set(id, ref)
     }
     return ref
-  }
-
-  adopt(ref: EntityRef, item: T): void {
-    this.forget(ref)
-    ref.id = item.id
-    this.items.set(item.id, item)
-    this.refs.set(item.id, ref)
-  }
-
-  forget(ref: EntityRef): void {
-    this.items.delete(ref.id)
-    this.refs.delete(ref.id)
   }
 
   reset(items: T[]): void {
@@ -77,18 +76,74 @@ class Entities<T extends { id: number }> {
     if (!item) throw new Error(`no item ${id} in this session`)
     return item
   }
+
+  /** Creates an item under `ref`; undo deletes it. */
+  creation(ref: EntityRef, fields: F, label: string): Command {
+    return { label, apply: () => this.insert(ref, fields), revert: () => this.remove(ref) }
+  }
+
+  /**
+   * Changes an item's fields; undo restores the ones it had. Built when its turn in the stack comes, so it
+   * starts from what the edits before it wrote.
+   */
+  update(ref: EntityRef, change: FieldChange<F>, label: string): Command {
+    const before = this.writes.fieldsOf(this.get(ref.id))
+    const after = changed(before, change)
+    return {
+      label,
+      apply: async () => this.adopt(ref, await this.writes.update(ref.id, after)),
+      revert: async () => this.adopt(ref, await this.writes.update(ref.id, before))
+    }
+  }
+
+  /** Deletes an item; undo inserts it again under a new id, which `ref` then holds. */
+  deletion(ref: EntityRef, label: string): Command {
+    const before = this.writes.fieldsOf(this.get(ref.id))
+    return { label, apply: () => this.remove(ref), revert: () => this.insert(ref, before) }
+  }
+
+  private async insert(ref: EntityRef, fields: F): Promise<void> {
+    this.adopt(ref, await this.writes.create(fields))
+  }
+
+  private async remove(ref: EntityRef): Promise<void> {
+    await this.writes.remove(ref.id)
+    this.items.delete(ref.id)
+    this.refs.delete(ref.id)
+  }
+
+  private adopt(ref: EntityRef, item: T): void {
+    this.items.delete(ref.id)
+    this.refs.delete(ref.id)
+    ref.id = item.id
+    this.items.set(item.id, item)
+    this.refs.set(item.id, ref)
+  }
 }
 
 /** Hand annotation of one session: regions and markers, every change written at once and undoable. */
 export class AnnotationEditor {
-  private readonly regions = new Entities<Annotation>()
-  private readonly markers = new Entities<Marker>()
+  private readonly regions: Entities<Annotation, RegionFields>
+  private readonly markers: Entities<Marker, MarkerFields>
 
   constructor(
-    private readonly api: AnnotationApi,
+    api: AnnotationApi,
     readonly sessionId: number,
     readonly stack: CommandStack = new CommandStack()
-  ) {}
+  ) {
+    this.regions = new Entities({
+      create: (fields) => api.createRegion(sessionId, fields),
+      update: (id, fields) => api.updateRegion(id, fields),
+      remove: (id) => api.deleteRegion(id),
+      fieldsOf: regionFields
+    })
+    this.markers = new Entities({
+      create: (fields) => api.createMarker(sessionId, fields),
+      update: (id, fields) => api.updateMarker(id, fields),
+      remove: (id) => api.deleteMarker(id),
+      fieldsOf: markerFields
+    })
+  }
 
   /** Starts over with what the database holds (a session was opened); history does not carry across. */
   load(regions: Annotation[], markers: Marker[]): void {
@@ -112,84 +167,34 @@ export class AnnotationEditor {
   /** Creates a region and resolves to its id. */
   async createRegion(fields: RegionFields): Promise<number> {
     const ref: EntityRef = { id: 0 }
-    await this.stack.execute(() => ({
-      label: 'create region',
-      apply: async () => this.regions.adopt(ref, await this.api.createRegion(this.sessionId, fields)),
-      revert: async () => {
-        await this.api.deleteRegion(ref.id)
-        this.regions.forget(ref)
-      }
-    }))
+    await this.stack.execute(() => this.regions.creation(ref, fields, 'create region'))
     return ref.id
   }
 
   async updateRegion(id: number, change: FieldChange<RegionFields>, label = 'edit region'): Promise<void> {
     const ref = this.regions.ref(id)
-    await this.stack.execute(() => {
-      const before = regionFields(this.regions.get(ref.id))
-      const after = changed(before, change)
-      return {
-        label,
-        apply: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, after)),
-        revert: async () => this.regions.adopt(ref, await this.api.updateRegion(ref.id, before))
-      }
-    })
+    await this.stack.execute(() => this.regions.update(ref, change, label))
   }
 
   async deleteRegion(id: number): Promise<void> {
     const ref = this.regions.ref(id)
-    await this.stack.execute(() => {
-      const before = regionFields(this.regions.get(ref.id))
-      return {
-        label: 'delete region',
-        apply: async () => {
-          await this.api.deleteRegion(ref.id)
-          this.regions.forget(ref)
-        },
-        revert: async () => this.regions.adopt(ref, await this.api.createRegion(this.sessionId, before))
-      }
-    })
+    await this.stack.execute(() => this.regions.deletion(ref, 'delete region'))
   }
 
   async createMarker(fields: MarkerFields): Promise<number> {
     const ref: EntityRef = { id: 0 }
-    await this.stack.execute(() => ({
-      label: 'add marker',
-      apply: async () => this.markers.adopt(ref, await this.api.createMarker(this.sessionId, fields)),
-      revert: async () => {
-        await this.api.deleteMarker(ref.id)
-        this.markers.forget(ref)
-      }
-    }))
+    await this.stack.execute(() => this.markers.creation(ref, fields, 'add marker'))
     return ref.id
   }
 
   async updateMarker(id: number, change: FieldChange<MarkerFields>, label = 'edit marker'): Promise<void> {
     const ref = this.markers.ref(id)
-    await this.stack.execute(() => {
-      const before = markerFields(this.markers.get(ref.id))
-      const after = changed(before, change)
-      return {
-        label,
-        apply: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, after)),
-        revert: async () => this.markers.adopt(ref, await this.api.updateMarker(ref.id, before))
-      }
-    })
+    await this.stack.execute(() => this.markers.update(ref, change, label))
   }
 
   async deleteMarker(id: number): Promise<void> {
     const ref = this.markers.ref(id)
-    await this.stack.execute(() => {
-      const before = markerFields(this.markers.get(ref.id))
-      return {
-        label: 'delete marker',
-        apply: async () => {
-          await this.api.deleteMarker(ref.id)
-          this.markers.forget(ref)
-        },
-        revert: async () => this.markers.adopt(ref, await this.api.createMarker(this.sessionId, before))
-      }
-    })
+    await this.stack.execute(() => this.markers.deletion(ref, 'delete marker'))
   }
 
   undo(): Promise<string | null> {
