@@ -8,7 +8,7 @@
 // runs in a process of its own (peak memory is then its own), warms up once and times --repeats runs of
 // every step; the median is reported. The scipy peer also writes its outputs back so that agreement is
 // checked (filter outputs: max difference over the signal's range; peaks: same indices).
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -372,8 +372,8 @@ async function main() {
   const jsonPath = resolve(root, argument('json', 'test-output/bench-dsp.json'))
   const python = argument('python', '/usr/bin/python3')
   const seed = 20261201
-  mkdirSync(dirname(bundle), { recursive: true })
-  await build({
+  await bundleForNode({
+    outfile: bundle,
     stdin: {
       contents: `
         export { butter } from './src-main/signal/dsp/butter'
@@ -390,14 +390,7 @@ async function main() {
         export { buildViewerStudy } from './bench/viewer.study'`,
       resolveDir: root,
       loader: 'ts'
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: bundle,
-    // better-sqlite3 is native: packages stay external and resolve from the repository's node_modules.
-    packages: 'external',
-    logLevel: 'warning'
+    }
   })
   const dsp = createRequire(import.meta.url)(bundle)
   const work = mkdtempSync(join(tmpdir(), 'emoheal-bench-dsp-'))

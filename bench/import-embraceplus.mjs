@@ -4,9 +4,9 @@
 // The week is generated once into .cache/bench/embraceplus-<files>/ (reused by later runs). The import runs in
 // a process of its own so that its peak memory is its own; then `emoheal export csv`'s exporter writes the
 // session, also in its own process.
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,8 +22,8 @@ const keep = process.argv.includes('--keep')
 const exportToo = !process.argv.includes('--no-export')
 
 const bundle = join(root, '.cache', 'bench', 'embraceplus.cjs')
-mkdirSync(dirname(bundle), { recursive: true })
-await build({
+await bundleForNode({
+  outfile: bundle,
   stdin: {
     contents: `
       export { writeEmbracePlusWeek, countFiles, PARTICIPANT } from './bench/embraceplus-week'
@@ -32,13 +32,7 @@ await build({
       export { StudyStore } from './src-main/store/study-store'`,
     resolveDir: root,
     loader: 'ts'
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  external: ['better-sqlite3', 'fflate'],
-  outfile: bundle,
-  logLevel: 'warning'
+  }
 })
 const { createRequire } = await import('node:module')
 const bench = createRequire(import.meta.url)(bundle)

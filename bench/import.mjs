@@ -5,9 +5,9 @@
 //   node bench/import.mjs [--participants 32] [--keep]
 // Prints seconds and peak memory of the import (in a process of its own) and the pandas ratio. On a busy
 // machine wall seconds swing; the CPU times beside them say what the work itself cost.
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,8 +27,8 @@ const participants = Number(argument('participants', '32'))
 const keep = process.argv.includes('--keep')
 
 const bundle = join(root, '.cache', 'bench', 'datasets.cjs')
-mkdirSync(dirname(bundle), { recursive: true })
-await build({
+await bundleForNode({
+  outfile: bundle,
   stdin: {
     contents: `
       export { synthesizeKemocon } from './src-main/datasets/synth/synthesize'
@@ -36,13 +36,7 @@ await build({
       export { StudyStore } from './src-main/store/study-store'`,
     resolveDir: root,
     loader: 'ts'
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  external: ['better-sqlite3', 'fflate'],
-  outfile: bundle,
-  logLevel: 'warning'
+  }
 })
 const { createRequire } = await import('node:module')
 const datasets = createRequire(import.meta.url)(bundle)

@@ -5,7 +5,7 @@
 // committing, the live view's batches; no model), and latency from a batch's arrival to its commit and to its
 // hand-over to the live view (p50, p99), beside the peer: a bare serialport reader of the same bytes in the same
 // run, which decodes and stores nothing. Targets: 0 lost; under 5 % of a core; p99 to commit under 1.2 s.
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -22,8 +22,8 @@ const seconds = Number(argument('seconds', '60'))
 const scenarios = argument('only', 'bitalino,shimmer3,lines').split(',')
 
 const bundle = join(root, '.cache', 'bench', 'ingest.cjs')
-mkdirSync(dirname(bundle), { recursive: true })
-await build({
+await bundleForNode({
+  outfile: bundle,
   stdin: {
     contents: `
       const roles = require('./bench/ingest-roles')
@@ -34,13 +34,7 @@ await build({
       else { const { PtyPair } = require('./test/support/pty-pair'); module.exports = { PtyPair } }`,
     resolveDir: root,
     loader: 'ts'
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  external: ['better-sqlite3', 'serialport', '@serialport/*', '@tensorflow/*', 'fflate'],
-  outfile: bundle,
-  logLevel: 'warning'
+  }
 })
 
 function child(args) {

@@ -9,12 +9,12 @@
  * --python PATH (default /usr/bin/python3), --json FILE (also write the figures there).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({
@@ -53,17 +53,7 @@ try {
     ])
   }
   const outfile = path.join(root, 'node_modules', '.cache', 'emoheal-bench', 'onnx.cjs')
-  mkdirSync(path.dirname(outfile), { recursive: true })
-  await build({
-    entryPoints: [path.join(root, 'bench', 'onnx.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning'
-  })
+  await bundleForNode({ outfile, entryPoints: [path.join(root, 'bench', 'onnx.ts')] })
   const args = [outfile, '--work', dir, '--threads', threads, '--calls', calls]
   if (peer?.onnxFile) args.push('--torch-onnx', peer.onnxFile)
   const stdout = execFileSync(process.execPath, args, {

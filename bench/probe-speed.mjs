@@ -1,5 +1,5 @@
 // Bundles probe-speed.ts with esbuild (packages stay external) and runs it: no ts runner is installed.
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
@@ -7,13 +7,9 @@ import path from 'node:path'
 const here = path.dirname(fileURLToPath(import.meta.url))
 // Inside the repo (ignored .cache/) so that the bundle resolves node_modules.
 const outfile = path.join(here, '..', '.cache', 'probe', `probe-speed-${process.pid}.cjs`)
-await build({
-  entryPoints: [path.join(here, process.env.PROBE ?? 'probe-speed.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  packages: 'external',
+await bundleForNode({
   outfile,
+  entryPoints: [path.join(here, process.env.PROBE ?? 'probe-speed.ts')],
   logLevel: 'error'
 })
 const result = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], {

@@ -12,7 +12,7 @@
  * counted). Options: --participants N, --minutes M, --epochs E (the protocol's), --jobs J (the peer's
  * parallel folds, default 1: one process, as each measured task is), --no-peer, --json FILE.
  */
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -45,16 +45,7 @@ for (const [entry, outfile] of [
   ['src-main/cli/index.ts', cli],
   ['src-main/engine/runs/train-worker.ts', join(dirname(cli), 'train-worker.js')]
 ])
-  await build({
-    entryPoints: [join(root, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error'
-  })
+  await bundleForNode({ outfile, entryPoints: [join(root, entry)], logLevel: 'error' })
 
 function emoheal(args) {
   const started = process.hrtime.bigint()

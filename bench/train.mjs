@@ -13,7 +13,7 @@ import { availableParallelism, homedir, loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { formatReport } from './report.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -50,18 +50,7 @@ function choosePython() {
 async function buildTfjsBench() {
   // Inside node_modules so that the bundle resolves the project's packages (and tfjs-node) as the app does.
   const outfile = path.join(root, 'node_modules', '.cache', 'emoheal-bench', 'train.cjs')
-  mkdirSync(path.dirname(outfile), { recursive: true })
-  await build({
-    entryPoints: [path.join(root, 'bench', 'train.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning'
-  })
-  return outfile
+  return bundleForNode({ outfile, entryPoints: [path.join(root, 'bench', 'train.ts')] })
 }
 
 function runTfjs(bundle) {

@@ -4,9 +4,9 @@
 // Prints time to first render, frame times while panning (median and p95) and memory (renderer heap, serve RSS).
 // Targets: first render under 1 s, pan p95 under 33 ms.
 /* global performance, requestAnimationFrame */
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -25,15 +25,9 @@ const cli = join(root, 'out', 'main', 'cli.js')
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run npx electron-vite build first`)
 
 const bundle = join(root, '.cache', 'bench', 'viewer-study.cjs')
-mkdirSync(dirname(bundle), { recursive: true })
-await build({
-  entryPoints: [join(root, 'bench', 'viewer.study.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  external: ['better-sqlite3'],
+await bundleForNode({
   outfile: bundle,
-  logLevel: 'warning'
+  entryPoints: [join(root, 'bench', 'viewer.study.ts')]
 })
 const { buildViewerStudy } = createRequire(import.meta.url)(bundle)
 

@@ -14,7 +14,7 @@ import { loadavg } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
+import { bundleForNode } from './bundle.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({
@@ -53,31 +53,16 @@ const earlierLayout = (tree) => ({
 
 /** The entry built as if it lay in `tree`/bench, so that its relative imports are that tree's modules. */
 async function bundleFor(tree, label) {
-  const outfile = path.join(
-    root,
-    'node_modules',
-    '.cache',
-    'emoheal-bench-wasm',
-    `${label}-${process.pid}.cjs`
-  )
-  mkdirSync(path.dirname(outfile), { recursive: true })
-  await build({
+  return bundleForNode({
+    outfile: path.join(root, 'node_modules', '.cache', 'emoheal-bench-wasm', `${label}-${process.pid}.cjs`),
     stdin: {
       contents: readFileSync(source, 'utf8'),
       resolveDir: path.join(tree, 'bench'),
       sourcefile: 'wasm-speed.ts',
       loader: 'ts'
     },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    plugins: [earlierLayout(tree)],
-    logLevel: 'warning'
+    plugins: [earlierLayout(tree)]
   })
-  return outfile
 }
 
 const args = [
