@@ -1,8 +1,6 @@
 import { createGraphPredictor } from '../inference/graph-predictor'
-import { createModelPredictor, type WindowPredictor } from '../inference/window-predictor'
+import { createModelPredictor, windowShapesOf, type WindowPredictor } from '../inference/window-predictor'
 import { loadModel, type ModelManifest } from '../registry/model-files'
-import { inputShapesOf } from '../windows/extract'
-import { windowOptionsOf } from '../inference/session-inference'
 import { createOnnxLivePredictor } from '../onnx/live-predictor'
 
 export type LivePath = 'tensorflow function' | 'onnxruntime' | 'model.predict'
@@ -52,9 +50,7 @@ export async function loadLiveModel(directory: string): Promise<LiveModel> {
     if (onnx) candidates.push({ path: 'onnxruntime', ...onnx })
     if (candidates.length === 0)
       candidates.push({ path: 'model.predict', predictor: createModelPredictor(model), release: () => {} })
-    const window = inputShapesOf(windowOptionsOf(manifest)).inputs.map(
-      ({ steps, channels }) => new Float32Array(steps * channels)
-    )
+    const window = windowShapesOf(model).map(([, steps, channels]) => new Float32Array(steps * channels))
     const timings: Partial<Record<LivePath, number>> = {}
     for (const candidate of candidates) timings[candidate.path] = timeOf(candidate.predictor, window)
     best = candidates.reduce((a, b) => ((timings[b.path] as number) < (timings[a.path] as number) ? b : a))
