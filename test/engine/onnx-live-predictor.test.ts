@@ -5,12 +5,11 @@ import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { WindowPredictor } from '../../src-main/engine/inference/window-predictor'
+import { windowShapesOf, type WindowPredictor } from '../../src-main/engine/inference/window-predictor'
 import { createOnnxLivePredictor } from '../../src-main/engine/onnx/live-predictor'
 import { modelManifest } from '../../src-main/engine/registry/model-files'
 import {
   buildModel,
-  nativeRateInputShapes,
   parseModelConfig,
   type ModelConfig,
   type ModelConfigInput
@@ -37,16 +36,10 @@ async function onnxPredictor(model: tf.LayersModel, config: ModelConfig): Promis
   return onnx!.predictor
 }
 
-function inputShapes(config: ModelConfig): [number, number][] {
-  return config.kind === 'paper'
-    ? [[config.steps, 5]]
-    : nativeRateInputShapes(config).map((input) => input.shape)
-}
-
 /** The largest difference between the tfjs model's and ONNX Runtime's probabilities, window by window. */
 async function compare(model: tf.LayersModel, config: ModelConfig, windows: number, seed: number) {
   const fast = await onnxPredictor(model, config)
-  const inputs = inputShapes(config).map(([steps, channels], index) =>
+  const inputs = windowShapesOf(model).map(([, steps, channels], index) =>
     tf.randomNormal([windows, steps, channels], 0, 1.5, 'float32', seed + index)
   )
   const expected = (await (model.predict(inputs) as tf.Tensor).array()) as number[][]
